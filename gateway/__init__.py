@@ -1,0 +1,1 @@
+"""File gateway: short-lived pre-signed S3 URLs behind one FastAPI app."""
