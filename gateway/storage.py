@@ -106,6 +106,18 @@ class Storage:
     async def object_exists(self, key: str) -> bool:
         return await anyio.to_thread.run_sync(self._head_object, key)
 
+    async def check_bucket(self, key: str) -> None:
+        """Raise StorageRejected if the bucket is gone: HEAD answers a bare 404 for both.
+
+        Lists at most one key at `key` itself, so a role whose listing is limited to the
+        gateway's prefix may do it.
+        """
+        await anyio.to_thread.run_sync(self._list_one, key)
+
+    def _list_one(self, key: str) -> None:
+        with storage_errors():
+            self.client.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1)
+
     def _head_object(self, key: str) -> bool:
         with storage_errors():
             try:
