@@ -109,8 +109,8 @@ class Storage:
     async def check_bucket(self, key: str) -> None:
         """Raise StorageRejected if the bucket is gone: HEAD answers a bare 404 for both.
 
-        Lists at most one key at `key` itself, so a role whose listing is limited to the
-        gateway's prefix may do it.
+        Lists at most one key at `key` itself, which a role limited to listing the
+        gateway's prefix may do.
         """
         await anyio.to_thread.run_sync(self._list_one, key)
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: a clean environment, settings, moto in-process, an app and a client."""
+"""Shared fixtures: a clean environment, settings, moto in-process, an app, a client."""
 
 import os
 from collections.abc import Callable, Iterator

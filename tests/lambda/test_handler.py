@@ -1,4 +1,4 @@
-"""Every route through Mangum, fed realistic API Gateway events (tests/events/*.json)."""
+"""Every route through Mangum, fed realistic API Gateway events (tests/events)."""
 
 import copy
 import importlib

@@ -60,7 +60,7 @@ def test_missing_or_wrong_keys_get_one_and_the_same_answer(
     assert raised.value.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_anonymous_access_serves_callers_without_a_key_but_still_refuses_wrong_keys() -> (
+def test_anonymous_access_serves_callers_without_a_key_yet_refuses_wrong_keys() -> (
     None
 ):
     anonymous = authenticator(allow_anonymous=True)
