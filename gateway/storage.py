@@ -107,7 +107,7 @@ class Storage:
         return await anyio.to_thread.run_sync(self._head_object, key)
 
     async def check_bucket(self, key: str) -> None:
-        """Raise StorageRejected if the bucket is gone: HEAD answers a bare 404 for both.
+        """Raise StorageRejected if the bucket is gone (HEAD answers 404 for both).
 
         Lists at most one key at `key` itself, which a role limited to listing the
         gateway's prefix may do.
