@@ -60,9 +60,7 @@ def test_missing_or_wrong_keys_get_one_and_the_same_answer(
     assert raised.value.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_anonymous_access_serves_callers_without_a_key_yet_refuses_wrong_keys() -> (
-    None
-):
+def test_anonymous_access_serves_callers_without_a_key_yet_refuses_wrong_keys() -> None:
     anonymous = authenticator(allow_anonymous=True)
 
     assert anonymous.tenant_for({}, None) == ANONYMOUS_TENANT
