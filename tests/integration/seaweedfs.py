@@ -181,6 +181,21 @@ def build_command(weed: str, workdir: Path, ports: dict[str, int]) -> list[str]:
     return command + [f"{flag}={port}" for flag, port in ports.items()]
 
 
+def weed_environment() -> dict[str, str]:
+    """The environment for weed, without variables it would turn into settings.
+
+    weed adds AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY as an extra S3 identity even
+    with -s3.config, and reads S3_* and WEED_* as defaults for its flags.
+    """
+    ignored = ("AWS_", "S3_", "WEED_")
+
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(ignored)
+    }
+
+
 def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     """Return the last lines of a log file, or a note that it is empty."""
     if not path.exists():
@@ -266,6 +281,7 @@ def run_seaweedfs(workdir: Path) -> Iterator[SeaweedFS]:
             command,
             stdout=output,
             stderr=subprocess.STDOUT,
+            env=weed_environment(),
             start_new_session=True,
         )
     server = SeaweedFS(

@@ -1,8 +1,11 @@
 """The fixture itself: a SeaweedFS on loopback that refuses unsigned requests."""
 
+import os
 from pathlib import Path
 
 import httpx
+import pytest
+from botocore.exceptions import ClientError
 
 from tests.integration.seaweedfs import SeaweedFS
 
@@ -54,3 +57,18 @@ def test_weed_listens_only_on_loopback_ports_we_chose(seaweedfs: SeaweedFS) -> N
     addresses = listening_addresses(seaweedfs.pid)
 
     assert addresses == {(loopback, port) for port in seaweedfs.ports}
+
+
+def test_credentials_from_the_environment_are_not_accepted(
+    seaweedfs: SeaweedFS,
+) -> None:
+    stray = SeaweedFS(
+        endpoint_url=seaweedfs.endpoint_url,
+        access_key=os.environ["AWS_ACCESS_KEY_ID"],
+        secret_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+    ).client()
+
+    with pytest.raises(ClientError) as raised:
+        stray.list_buckets()
+
+    assert raised.value.response["Error"]["Code"] == "InvalidAccessKeyId"
