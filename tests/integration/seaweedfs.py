@@ -20,11 +20,14 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
 
 HOST = "127.0.0.1"
 READY_TIMEOUT_SECONDS = 30.0
@@ -65,7 +68,7 @@ class SeaweedFS:
     pid: int = 0
     ports: tuple[int, ...] = ()
 
-    def client(self, **config: Any) -> Any:
+    def client(self, **config: Any) -> S3Client:
         """Build a SigV4, path-style S3 client for this server."""
         options: dict[str, Any] = {
             "signature_version": "s3v4",
@@ -76,7 +79,7 @@ class SeaweedFS:
         }
         options.update(config)
 
-        return boto3.client(
+        client = boto3.client(
             "s3",
             endpoint_url=self.endpoint_url,
             region_name=self.region,
@@ -84,6 +87,8 @@ class SeaweedFS:
             aws_secret_access_key=self.secret_key,
             config=Config(**options),
         )
+
+        return cast("S3Client", client)
 
     def create_bucket(self, prefix: str = "test") -> str:
         """Create a bucket with a fresh name and return the name."""

@@ -14,17 +14,22 @@ import importlib.util
 import re
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import botocore.auth
 import httpx
 import pytest
 from botocore.awsrequest import AWSRequest
+from botocore.compat import get_current_datetime
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from tests.integration.seaweedfs import SeaweedFS
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+    from types_boto3_s3.type_defs import CompletedPartTypeDef, CORSRuleTypeDef
 
 BODY = b"hello, gateway"
 ORIGIN = "https://app.example"
@@ -64,7 +69,7 @@ def md5_b64(data: bytes) -> str:
     return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
 
 
-def presign_put(client: Any, bucket: str, key: str, **params: Any) -> str:
+def presign_put(client: "S3Client", bucket: str, key: str, **params: Any) -> str:
     url: str = client.generate_presigned_url(
         "put_object", Params={"Bucket": bucket, "Key": key, **params}, ExpiresIn=60
     )
@@ -86,13 +91,13 @@ def presign_with_query(
     return str(request.url)
 
 
-def read_object(client: Any, bucket: str, key: str) -> bytes:
+def read_object(client: "S3Client", bucket: str, key: str) -> bytes:
     body: bytes = client.get_object(Bucket=bucket, Key=key)["Body"].read()
 
     return body
 
 
-def object_exists(client: Any, bucket: str, key: str) -> bool:
+def object_exists(client: "S3Client", bucket: str, key: str) -> bool:
     try:
         client.head_object(Bucket=bucket, Key=key)
     except ClientError as error:
@@ -111,10 +116,9 @@ def set_signing_clock(
     With awscrt installed botocore signs S3 through `botocore.crt.auth`, which holds
     its own reference to `get_current_datetime`, so both modules are patched.
     """
-    real_now = botocore.auth.get_current_datetime
 
     def shifted_now(remove_tzinfo: bool = True) -> datetime.datetime:
-        return real_now(remove_tzinfo) + offset
+        return get_current_datetime(remove_tzinfo) + offset
 
     monkeypatch.setattr(botocore.auth, "get_current_datetime", shifted_now)
     if importlib.util.find_spec("awscrt") is not None:
@@ -141,7 +145,7 @@ def http() -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="module")
-def s3(seaweedfs: SeaweedFS) -> Any:
+def s3(seaweedfs: SeaweedFS) -> "S3Client":
     return seaweedfs.client()
 
 
@@ -149,7 +153,7 @@ def s3(seaweedfs: SeaweedFS) -> Any:
 
 
 def test_url_signed_with_wrong_secret_is_refused(
-    seaweedfs: SeaweedFS, s3: Any, http: httpx.Client, bucket: str
+    seaweedfs: SeaweedFS, s3: "S3Client", http: httpx.Client, bucket: str
 ) -> None:
     forger = SeaweedFS(
         endpoint_url=seaweedfs.endpoint_url,
@@ -168,7 +172,7 @@ def test_url_signed_with_wrong_secret_is_refused(
 
 
 def test_url_with_tampered_signature_is_refused(
-    s3: Any, http: httpx.Client, bucket: str
+    s3: "S3Client", http: httpx.Client, bucket: str
 ) -> None:
     url = presign_put(s3, bucket, "tampered.txt")
     signature = query(url)["X-Amz-Signature"]
@@ -187,7 +191,7 @@ def test_url_with_tampered_signature_is_refused(
     [("report.txt", "other.txt"), ("tenant-a/report.txt", "tenant-b/report.txt")],
 )
 def test_url_signed_for_one_key_cannot_write_another(
-    s3: Any, http: httpx.Client, bucket: str, signed_key: str, used_key: str
+    s3: "S3Client", http: httpx.Client, bucket: str, signed_key: str, used_key: str
 ) -> None:
     url = presign_put(s3, bucket, signed_key)
 
@@ -201,7 +205,7 @@ def test_url_signed_for_one_key_cannot_write_another(
 
 
 def test_url_past_its_expiry_is_refused(
-    s3: Any, http: httpx.Client, bucket: str, monkeypatch: pytest.MonkeyPatch
+    s3: "S3Client", http: httpx.Client, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     set_signing_clock(monkeypatch, datetime.timedelta(minutes=-2))
     url = presign_put(s3, bucket, "late.txt")  # valid for 60 s, signed 2 min ago
@@ -213,7 +217,7 @@ def test_url_past_its_expiry_is_refused(
 
 
 def test_url_signed_in_the_past_is_accepted_until_it_expires(
-    s3: Any, http: httpx.Client, bucket: str, monkeypatch: pytest.MonkeyPatch
+    s3: "S3Client", http: httpx.Client, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     set_signing_clock(monkeypatch, datetime.timedelta(hours=-1))
     url = s3.generate_presigned_url(
@@ -228,7 +232,7 @@ def test_url_signed_in_the_past_is_accepted_until_it_expires(
 
 
 def test_url_expires_on_the_wall_clock(
-    s3: Any, http: httpx.Client, bucket: str
+    s3: "S3Client", http: httpx.Client, bucket: str
 ) -> None:
     url = s3.generate_presigned_url(
         "put_object", Params={"Bucket": bucket, "Key": "brief.txt"}, ExpiresIn=1
@@ -241,7 +245,7 @@ def test_url_expires_on_the_wall_clock(
 
 
 def test_seaweedfs_accepts_url_dated_hours_in_the_future(
-    s3: Any, http: httpx.Client, bucket: str, monkeypatch: pytest.MonkeyPatch
+    s3: "S3Client", http: httpx.Client, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # AWS refuses an X-Amz-Date more than 15 minutes ahead; SeaweedFS does not, so
     # a signer with a fast clock issues URLs that live longer than promised.
@@ -267,7 +271,7 @@ def test_seaweedfs_accepts_url_dated_hours_in_the_future(
     ],
 )
 def test_boto3_signs_put_parameters_as_headers_not_query(
-    s3: Any, bucket: str, params: dict[str, Any], header: str
+    s3: "S3Client", bucket: str, params: dict[str, Any], header: str
 ) -> None:
     url = presign_put(s3, bucket, "encoding.txt", **params)
 
@@ -276,7 +280,7 @@ def test_boto3_signs_put_parameters_as_headers_not_query(
 
 
 def test_unsigned_amz_header_is_refused(
-    s3: Any, http: httpx.Client, bucket: str
+    s3: "S3Client", http: httpx.Client, bucket: str
 ) -> None:
     url = presign_put(s3, bucket, "extra-header.txt")
 
@@ -293,7 +297,7 @@ def test_unsigned_amz_header_is_refused(
 
 @pytest.mark.parametrize("sent_headers", [{"Content-Type": "text/html"}, {}])
 def test_put_without_the_signed_content_type_is_refused(
-    s3: Any, http: httpx.Client, bucket: str, sent_headers: dict[str, str]
+    s3: "S3Client", http: httpx.Client, bucket: str, sent_headers: dict[str, str]
 ) -> None:
     url = presign_put(s3, bucket, "image.png", ContentType="image/png")
 
@@ -307,7 +311,7 @@ def test_put_without_the_signed_content_type_is_refused(
 
 
 def test_put_with_the_signed_content_type_is_stored_with_it(
-    s3: Any, http: httpx.Client, bucket: str
+    s3: "S3Client", http: httpx.Client, bucket: str
 ) -> None:
     url = presign_put(s3, bucket, "image.png", ContentType="image/png")
 
@@ -321,7 +325,7 @@ def test_put_with_the_signed_content_type_is_stored_with_it(
 
 
 def test_second_put_to_existing_key_is_refused_with_412(
-    s3: Any, http: httpx.Client, bucket: str
+    s3: "S3Client", http: httpx.Client, bucket: str
 ) -> None:
     url = presign_put(s3, bucket, "once.txt", IfNoneMatch="*")
     first = http.put(url, content=b"first", headers={"If-None-Match": "*"})
@@ -334,7 +338,7 @@ def test_second_put_to_existing_key_is_refused_with_412(
 
 
 def test_put_dropping_the_signed_if_none_match_is_refused(
-    s3: Any, http: httpx.Client, bucket: str
+    s3: "S3Client", http: httpx.Client, bucket: str
 ) -> None:
     s3.put_object(Bucket=bucket, Key="once.txt", Body=b"first")
     url = presign_put(s3, bucket, "once.txt", IfNoneMatch="*")
@@ -363,7 +367,7 @@ def chunks(data: bytes) -> Iterator[bytes]:
     ids=["longer", "shorter", "empty"],
 )
 def test_body_of_other_length_than_signed_is_refused(
-    s3: Any, http: httpx.Client, bucket: str, body: bytes
+    s3: "S3Client", http: httpx.Client, bucket: str, body: bytes
 ) -> None:
     url = presign_put(s3, bucket, "sized.bin", ContentLength=len(BODY))
 
@@ -377,7 +381,7 @@ def test_body_of_other_length_than_signed_is_refused(
 
 
 def test_chunked_body_without_signed_length_is_refused(
-    s3: Any, http: httpx.Client, bucket: str
+    s3: "S3Client", http: httpx.Client, bucket: str
 ) -> None:
     url = presign_put(s3, bucket, "sized.bin", ContentLength=len(BODY))
 
@@ -390,7 +394,7 @@ def test_chunked_body_without_signed_length_is_refused(
 
 
 def test_body_of_the_signed_length_is_stored(
-    s3: Any, http: httpx.Client, bucket: str
+    s3: "S3Client", http: httpx.Client, bucket: str
 ) -> None:
     url = presign_put(s3, bucket, "sized.bin", ContentLength=len(BODY))
 
@@ -411,7 +415,12 @@ def test_body_of_the_signed_length_is_stored(
     ],
 )
 def test_bytes_not_matching_signed_checksum_header_are_refused(
-    s3: Any, http: httpx.Client, bucket: str, param: str, header: str, digest: str
+    s3: "S3Client",
+    http: httpx.Client,
+    bucket: str,
+    param: str,
+    header: str,
+    digest: str,
 ) -> None:
     url = presign_put(s3, bucket, "summed.bin", **{param: digest})
 
@@ -429,7 +438,12 @@ def test_bytes_not_matching_signed_checksum_header_are_refused(
     ],
 )
 def test_bytes_matching_signed_checksum_header_are_stored(
-    s3: Any, http: httpx.Client, bucket: str, param: str, header: str, digest: str
+    s3: "S3Client",
+    http: httpx.Client,
+    bucket: str,
+    param: str,
+    header: str,
+    digest: str,
 ) -> None:
     url = presign_put(s3, bucket, "summed.bin", **{param: digest})
 
@@ -444,7 +458,7 @@ def test_bytes_matching_signed_checksum_header_are_stored(
     [("ChecksumSHA256", sha256_b64(BODY)), ("ContentMD5", md5_b64(BODY))],
 )
 def test_put_dropping_the_signed_checksum_header_is_refused(
-    s3: Any, http: httpx.Client, bucket: str, param: str, digest: str
+    s3: "S3Client", http: httpx.Client, bucket: str, param: str, digest: str
 ) -> None:
     url = presign_put(s3, bucket, "summed.bin", **{param: digest})
 
@@ -457,7 +471,7 @@ def test_put_dropping_the_signed_checksum_header_is_refused(
 
 
 def test_sha256_checksum_hoisted_into_query_is_enforced(
-    seaweedfs: SeaweedFS, s3: Any, http: httpx.Client, bucket: str
+    seaweedfs: SeaweedFS, s3: "S3Client", http: httpx.Client, bucket: str
 ) -> None:
     url = presign_with_query(
         seaweedfs, bucket, "hoisted.bin", {"x-amz-checksum-sha256": sha256_b64(BODY)}
@@ -472,7 +486,7 @@ def test_sha256_checksum_hoisted_into_query_is_enforced(
 
 
 def test_seaweedfs_ignores_content_md5_hoisted_into_query(
-    seaweedfs: SeaweedFS, s3: Any, http: httpx.Client, bucket: str
+    seaweedfs: SeaweedFS, s3: "S3Client", http: httpx.Client, bucket: str
 ) -> None:
     url = presign_with_query(
         seaweedfs, bucket, "hoisted.bin", {"Content-MD5": md5_b64(BODY)}
@@ -485,7 +499,7 @@ def test_seaweedfs_ignores_content_md5_hoisted_into_query(
 
 
 def test_seaweedfs_ignores_if_none_match_hoisted_into_query(
-    seaweedfs: SeaweedFS, s3: Any, http: httpx.Client, bucket: str
+    seaweedfs: SeaweedFS, s3: "S3Client", http: httpx.Client, bucket: str
 ) -> None:
     s3.put_object(Bucket=bucket, Key="hoisted.txt", Body=b"first")
     url = presign_with_query(seaweedfs, bucket, "hoisted.txt", {"If-None-Match": "*"})
@@ -499,7 +513,7 @@ def test_seaweedfs_ignores_if_none_match_hoisted_into_query(
 # --- downloads -------------------------------------------------------------------
 
 
-def presign_download(s3: Any, bucket: str, key: str, disposition: str) -> str:
+def presign_download(s3: "S3Client", bucket: str, key: str, disposition: str) -> str:
     url: str = s3.generate_presigned_url(
         "get_object",
         Params={
@@ -514,7 +528,7 @@ def presign_download(s3: Any, bucket: str, key: str, disposition: str) -> str:
 
 
 def test_download_url_returns_the_signed_content_disposition(
-    s3: Any, http: httpx.Client, bucket: str
+    s3: "S3Client", http: httpx.Client, bucket: str
 ) -> None:
     s3.put_object(Bucket=bucket, Key="report.csv", Body=BODY)
     disposition = 'attachment; filename="report.csv"'
@@ -528,7 +542,7 @@ def test_download_url_returns_the_signed_content_disposition(
 
 
 def test_download_url_with_edited_content_disposition_is_refused(
-    s3: Any, http: httpx.Client, bucket: str
+    s3: "S3Client", http: httpx.Client, bucket: str
 ) -> None:
     s3.put_object(Bucket=bucket, Key="report.csv", Body=BODY)
     url = presign_download(s3, bucket, "report.csv", "attachment")
@@ -543,7 +557,7 @@ def test_download_url_with_edited_content_disposition_is_refused(
 
 # --- CORS ------------------------------------------------------------------------
 
-CORS_RULE = {
+CORS_RULE: "CORSRuleTypeDef" = {
     "AllowedOrigins": [ORIGIN],
     "AllowedMethods": ["PUT", "GET"],
     "AllowedHeaders": ["content-type", "if-none-match"],
@@ -565,14 +579,14 @@ def preflight(
 
 
 @pytest.fixture
-def cors_bucket(s3: Any, bucket: str) -> str:
+def cors_bucket(s3: "S3Client", bucket: str) -> str:
     """A bucket whose CORS rules allow PUT and GET from ORIGIN only."""
     s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [CORS_RULE]})
 
     return bucket
 
 
-def test_bucket_cors_rules_are_stored(s3: Any, cors_bucket: str) -> None:
+def test_bucket_cors_rules_are_stored(s3: "S3Client", cors_bucket: str) -> None:
     rules = s3.get_bucket_cors(Bucket=cors_bucket)["CORSRules"]
 
     assert rules == [CORS_RULE]
@@ -615,7 +629,7 @@ def test_seaweedfs_answers_preflight_for_unlisted_method_without_methods(
 
 
 def test_put_from_allowed_origin_exposes_etag(
-    s3: Any, http: httpx.Client, cors_bucket: str
+    s3: "S3Client", http: httpx.Client, cors_bucket: str
 ) -> None:
     url = presign_put(s3, cors_bucket, "a.png", ContentType="image/png")
     headers = {"Origin": ORIGIN, "Content-Type": "image/png"}
@@ -659,7 +673,7 @@ MAX_POST_BYTES = 16
 
 
 @pytest.fixture
-def post_form(s3: Any, bucket: str) -> dict[str, Any]:
+def post_form(s3: "S3Client", bucket: str) -> dict[str, Any]:
     """A POST policy for one key, one content type and 1..16 bytes."""
     form: dict[str, Any] = s3.generate_presigned_post(
         bucket,
@@ -685,7 +699,7 @@ def submit(
 
 
 def test_post_inside_the_length_range_is_stored(
-    s3: Any, http: httpx.Client, bucket: str, post_form: dict[str, Any]
+    s3: "S3Client", http: httpx.Client, bucket: str, post_form: dict[str, Any]
 ) -> None:
     response = submit(http, post_form, BODY)
 
@@ -700,7 +714,7 @@ def test_post_inside_the_length_range_is_stored(
     ids=["too-large", "empty"],
 )
 def test_post_outside_the_length_range_is_refused(
-    s3: Any,
+    s3: "S3Client",
     http: httpx.Client,
     bucket: str,
     post_form: dict[str, Any],
@@ -742,7 +756,9 @@ def test_post_with_edited_policy_is_refused(
 # --- multipart -------------------------------------------------------------------
 
 
-def presign_part(s3: Any, bucket: str, key: str, upload_id: str, number: int) -> str:
+def presign_part(
+    s3: "S3Client", bucket: str, key: str, upload_id: str, number: int
+) -> str:
     url: str = s3.generate_presigned_url(
         "upload_part",
         Params={
@@ -758,11 +774,11 @@ def presign_part(s3: Any, bucket: str, key: str, upload_id: str, number: int) ->
 
 
 def upload_parts(
-    s3: Any, http: httpx.Client, bucket: str, key: str, parts: list[bytes]
-) -> tuple[str, list[dict[str, Any]]]:
+    s3: "S3Client", http: httpx.Client, bucket: str, key: str, parts: list[bytes]
+) -> tuple[str, list["CompletedPartTypeDef"]]:
     """Start a multipart upload and send each part through a pre-signed URL."""
     upload_id: str = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
-    completed = []
+    completed: list[CompletedPartTypeDef] = []
     for number, data in enumerate(parts, start=1):
         response = http.put(
             presign_part(s3, bucket, key, upload_id, number), content=data
@@ -774,11 +790,11 @@ def upload_parts(
 
 
 def complete(
-    s3: Any,
+    s3: "S3Client",
     bucket: str,
     key: str,
     upload_id: str,
-    parts: list[dict[str, Any]],
+    parts: list["CompletedPartTypeDef"],
     **extra: Any,
 ) -> None:
     s3.complete_multipart_upload(
@@ -791,7 +807,7 @@ def complete(
 
 
 def test_multipart_upload_through_presigned_part_urls_round_trips(
-    s3: Any, http: httpx.Client, bucket: str
+    s3: "S3Client", http: httpx.Client, bucket: str
 ) -> None:
     parts = [b"a" * PART_SIZE, b"tail"]
     upload_id, completed = upload_parts(s3, http, bucket, "big.bin", parts)
@@ -805,7 +821,7 @@ def test_multipart_upload_through_presigned_part_urls_round_trips(
 
 @pytest.mark.parametrize("edit", ["part-number", "upload-id"])
 def test_part_url_cannot_be_used_for_another_part_or_upload(
-    s3: Any, http: httpx.Client, bucket: str, edit: str
+    s3: "S3Client", http: httpx.Client, bucket: str, edit: str
 ) -> None:
     upload_id, _ = upload_parts(s3, http, bucket, "big.bin", [])
     url = presign_part(s3, bucket, "big.bin", upload_id, 1)
@@ -823,7 +839,7 @@ def test_part_url_cannot_be_used_for_another_part_or_upload(
 
 
 def test_aborted_upload_leaves_no_parts(
-    s3: Any, http: httpx.Client, bucket: str
+    s3: "S3Client", http: httpx.Client, bucket: str
 ) -> None:
     upload_id, _ = upload_parts(s3, http, bucket, "big.bin", [b"part"])
 
@@ -836,7 +852,7 @@ def test_aborted_upload_leaves_no_parts(
 
 
 def test_complete_with_if_none_match_on_existing_key_is_refused_with_412(
-    s3: Any, http: httpx.Client, bucket: str
+    s3: "S3Client", http: httpx.Client, bucket: str
 ) -> None:
     s3.put_object(Bucket=bucket, Key="big.bin", Body=b"original")
     upload_id, completed = upload_parts(s3, http, bucket, "big.bin", [b"late"])
@@ -853,7 +869,7 @@ def test_complete_with_if_none_match_on_existing_key_is_refused_with_412(
 
 
 def test_complete_with_if_none_match_on_new_key_is_stored(
-    s3: Any, http: httpx.Client, bucket: str
+    s3: "S3Client", http: httpx.Client, bucket: str
 ) -> None:
     upload_id, completed = upload_parts(s3, http, bucket, "fresh.bin", [b"fresh"])
 
@@ -863,7 +879,7 @@ def test_complete_with_if_none_match_on_new_key_is_stored(
 
 
 def test_boto3_signs_if_none_match_of_complete_as_a_header(
-    s3: Any, bucket: str
+    s3: "S3Client", bucket: str
 ) -> None:
     url = s3.generate_presigned_url(
         "complete_multipart_upload",
