@@ -59,8 +59,8 @@ def _rest_api_prefix(event: Mapping[str, Any], path: str) -> str:
 class BodyLimitMiddleware:
     """Reads a request body up to a limit, refusing it with 413 past that.
 
-    Bodies here are small JSON documents, so holding one whole costs nothing and lets the
-    refusal happen before the app sees any of it.
+    Bodies here are small JSON documents, so holding one whole costs nothing, and the
+    refusal comes before the app sees any of it.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:

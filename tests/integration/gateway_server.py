@@ -1,4 +1,4 @@
-"""The gateway under uvicorn in a thread on a free loopback port, for real HTTP tests."""
+"""The gateway under uvicorn in a thread on a free loopback port, for HTTP tests."""
 
 import socket
 import threading

@@ -1,5 +1,7 @@
-"""A table of bad input over every route: each gets a 4xx with a stable code, never a 500,
-and nothing is written to the bucket."""
+"""A table of bad input over every route.
+
+Each gets a 4xx with a stable code, never a 500, and nothing is written to the bucket.
+"""
 
 from typing import Any
 
