@@ -106,6 +106,18 @@ class Storage:
     async def object_exists(self, key: str) -> bool:
         return await anyio.to_thread.run_sync(self._head_object, key)
 
+    async def check_bucket(self, key: str) -> None:
+        """Raise StorageRejected if the bucket is gone (HEAD answers 404 for both).
+
+        Lists at most one key at `key` itself, which a role limited to listing the
+        gateway's prefix may do.
+        """
+        await anyio.to_thread.run_sync(self._list_one, key)
+
+    def _list_one(self, key: str) -> None:
+        with storage_errors():
+            self.client.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1)
+
     def _head_object(self, key: str) -> bool:
         with storage_errors():
             try:
