@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from conftest import Stack
 from gateway.main import create_app
 from gateway.settings import Settings
+from tests.deploy.support import Stack
 
 pytestmark = pytest.mark.deploy
 
@@ -32,7 +32,9 @@ APP_REQUESTS = [
     ("GET", "/openapi.json"),
     ("GET", "/health"),
 ]
-RESOURCE_REQUESTS = [(m, p) for m, p in APP_REQUESTS if p.startswith(("/files", "/uploads"))]
+RESOURCE_REQUESTS = [
+    (m, p) for m, p in APP_REQUESTS if p.startswith(("/files", "/uploads"))
+]
 PUBLIC_REQUESTS = [
     ("GET", "/"),
     ("GET", "/docs"),
@@ -87,7 +89,9 @@ def test_every_app_request_reaches_the_function(
 
 
 def test_every_route_of_the_app_is_in_the_checked_requests() -> None:
-    settings = Settings(bucket_name="bucket", bucket_region="eu-west-1", allow_anonymous=True)
+    settings = Settings(
+        bucket_name="bucket", bucket_region="eu-west-1", allow_anonymous=True
+    )
     app = create_app(settings)
 
     operations = {
@@ -95,13 +99,16 @@ def test_every_route_of_the_app_is_in_the_checked_requests() -> None:
         for path, item in app.openapi()["paths"].items()
         for method in item
     }
-    operations |= {("GET", url) for url in (app.docs_url, app.redoc_url, app.openapi_url) if url}
+    operations |= {
+        ("GET", url) for url in (app.docs_url, app.redoc_url, app.openapi_url) if url
+    }
     assert ("POST", "/files") in operations
     for method, template_path in operations:
         prefix = template_path.split("{")[0]
         templated = "{" in template_path
         assert any(
-            m == method and (p.startswith(prefix) and p != prefix if templated else p == prefix)
+            m == method
+            and (p.startswith(prefix) and p != prefix if templated else p == prefix)
             for m, p in APP_REQUESTS
         ), f"{method} {template_path} is not among the checked requests"
 
@@ -147,6 +154,12 @@ def test_api_may_invoke_only_the_published_alias(stack: Callable[..., Stack]) ->
     permission = deployed.properties("ApiInvokePermission")
 
     assert permission["FunctionName"] == "<GatewayFunction.Alias>"
-    assert deployed.properties("GatewayIntegration")["IntegrationUri"] == "<GatewayFunction.Alias>"
+    assert (
+        deployed.properties("GatewayIntegration")["IntegrationUri"]
+        == "<GatewayFunction.Alias>"
+    )
     assert permission["Principal"] == "apigateway.amazonaws.com"
-    assert permission["SourceArn"] == "arn:aws:execute-api:eu-west-1:123456789012:<HttpApi>/*"
+    assert (
+        permission["SourceArn"]
+        == "arn:aws:execute-api:eu-west-1:123456789012:<HttpApi>/*"
+    )

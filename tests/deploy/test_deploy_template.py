@@ -1,4 +1,4 @@
-"""What the SAM template deploys, read from the template itself with chosen parameters."""
+"""What the SAM template deploys, evaluated from the template with chosen parameters."""
 
 import json
 import re
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Stack
+from tests.deploy.support import Stack
 
 pytestmark = pytest.mark.deploy
 
@@ -24,7 +24,9 @@ OBJECT_ACTIONS = {
 
 def role_statements(stack: Stack) -> list[dict[str, Any]]:
     role = stack.properties("GatewayFunctionRole")
-    return [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+    return [
+        s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]
+    ]
 
 
 def actions_of(statement: dict[str, Any]) -> set[str]:
@@ -43,7 +45,9 @@ def s3_grants(stack: Stack) -> dict[str, set[str]]:
 
 
 def test_bucket_blocks_every_form_of_public_access(stack: Callable[..., Stack]) -> None:
-    block = stack(KEYS_FROM_SECRET).properties("FilesBucket")["PublicAccessBlockConfiguration"]
+    block = stack(KEYS_FROM_SECRET).properties("FilesBucket")[
+        "PublicAccessBlockConfiguration"
+    ]
 
     assert block == {
         "BlockPublicAcls": "true",
@@ -53,15 +57,24 @@ def test_bucket_blocks_every_form_of_public_access(stack: Callable[..., Stack]) 
     }
 
 
-def test_bucket_disables_acls_and_encrypts_by_default(stack: Callable[..., Stack]) -> None:
+def test_bucket_disables_acls_and_encrypts_by_default(
+    stack: Callable[..., Stack],
+) -> None:
     bucket = stack(KEYS_FROM_SECRET).properties("FilesBucket")
 
-    assert bucket["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert bucket["OwnershipControls"]["Rules"] == [
+        {"ObjectOwnership": "BucketOwnerEnforced"}
+    ]
     rule = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
-    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {
+        "AES256",
+        "aws:kms",
+    }
 
 
-def test_bucket_keeps_every_version_and_outlives_the_stack(template: dict[str, Any]) -> None:
+def test_bucket_keeps_every_version_and_outlives_the_stack(
+    template: dict[str, Any],
+) -> None:
     bucket = template["Resources"]["FilesBucket"]
 
     assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
@@ -71,8 +84,12 @@ def test_bucket_keeps_every_version_and_outlives_the_stack(template: dict[str, A
     assert not any("NoncurrentVersionExpiration" in rule for rule in rules)
 
 
-def test_bucket_aborts_incomplete_multipart_uploads(stack: Callable[..., Stack]) -> None:
-    rules = stack(KEYS_FROM_SECRET).properties("FilesBucket")["LifecycleConfiguration"]["Rules"]
+def test_bucket_aborts_incomplete_multipart_uploads(
+    stack: Callable[..., Stack],
+) -> None:
+    rules = stack(KEYS_FROM_SECRET).properties("FilesBucket")["LifecycleConfiguration"][
+        "Rules"
+    ]
 
     aborting = [rule for rule in rules if "AbortIncompleteMultipartUpload" in rule]
     assert aborting
@@ -86,7 +103,9 @@ def test_bucket_cors_lets_configured_origins_put_and_post_and_read_etag(
     stack: Callable[..., Stack],
 ) -> None:
     origins = "https://app.example.com,https://admin.example.com"
-    bucket = stack({**KEYS_FROM_SECRET, "AllowedOrigins": origins}).properties("FilesBucket")
+    bucket = stack({**KEYS_FROM_SECRET, "AllowedOrigins": origins}).properties(
+        "FilesBucket"
+    )
 
     (rule,) = bucket["CorsConfiguration"]["CorsRules"]
     assert rule["AllowedOrigins"] == origins.split(",")
@@ -101,13 +120,16 @@ def test_bucket_has_no_cors_rule_without_origins(stack: Callable[..., Stack]) ->
     assert "CorsConfiguration" not in bucket
 
 
-def test_bucket_policy_denies_every_request_without_tls(stack: Callable[..., Stack]) -> None:
+def test_bucket_policy_denies_every_request_without_tls(
+    stack: Callable[..., Stack],
+) -> None:
     policy = stack(KEYS_FROM_SECRET).properties("FilesBucketPolicy")["PolicyDocument"]
 
     denials = [
         s
         for s in policy["Statement"]
-        if s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        if s["Effect"] == "Deny"
+        and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
     ]
     assert len(denials) == 1
     assert denials[0]["Principal"] == "*"
@@ -122,7 +144,9 @@ def test_role_grants_only_the_object_actions_the_app_uses_under_the_tenant_prefi
 ) -> None:
     grants = s3_grants(stack(KEYS_FROM_SECRET))
 
-    object_grants = {action: arns for action, arns in grants.items() if action != "s3:ListBucket"}
+    object_grants = {
+        action: arns for action, arns in grants.items() if action != "s3:ListBucket"
+    }
     assert set(object_grants) == OBJECT_ACTIONS
     for arns in object_grants.values():
         assert arns == {"arn:aws:s3:::file-gateway-test-bucket/tenants/*"}
@@ -132,7 +156,9 @@ def test_role_lists_the_bucket_only_under_the_tenant_prefix(
     stack: Callable[..., Stack],
 ) -> None:
     statements = [
-        s for s in role_statements(stack(KEYS_FROM_SECRET)) if "s3:ListBucket" in actions_of(s)
+        s
+        for s in role_statements(stack(KEYS_FROM_SECRET))
+        if "s3:ListBucket" in actions_of(s)
     ]
 
     assert len(statements) == 1
@@ -141,7 +167,9 @@ def test_role_lists_the_bucket_only_under_the_tenant_prefix(
     assert statements[0]["Condition"] == {"StringLike": {"s3:prefix": "tenants/*"}}
 
 
-@pytest.mark.parametrize(("allow_delete", "granted"), [("false", False), ("true", True)])
+@pytest.mark.parametrize(
+    ("allow_delete", "granted"), [("false", False), ("true", True)]
+)
 def test_role_may_delete_objects_only_when_deletes_are_allowed(
     stack: Callable[..., Stack], allow_delete: str, granted: bool
 ) -> None:
@@ -150,10 +178,14 @@ def test_role_may_delete_objects_only_when_deletes_are_allowed(
     assert ("s3:DeleteObject" in grants) is granted
     assert "s3:DeleteObjectVersion" not in grants
     if granted:
-        assert grants["s3:DeleteObject"] == {"arn:aws:s3:::file-gateway-test-bucket/tenants/*"}
+        assert grants["s3:DeleteObject"] == {
+            "arn:aws:s3:::file-gateway-test-bucket/tenants/*"
+        }
 
 
-@pytest.mark.parametrize("parameters", [KEYS_FROM_SECRET, JWT, {"ApiKeysParameterName": "/gw/keys"}])
+@pytest.mark.parametrize(
+    "parameters", [KEYS_FROM_SECRET, JWT, {"ApiKeysParameterName": "/gw/keys"}]
+)
 def test_role_has_no_wildcard_action_or_resource(
     stack: Callable[..., Stack], parameters: dict[str, str]
 ) -> None:
@@ -212,14 +244,23 @@ def test_function_environment_uses_the_gateway_setting_names(
 def test_api_keys_come_from_secrets_manager_or_ssm_never_a_plain_parameter(
     template: dict[str, Any],
 ) -> None:
-    env = template["Resources"]["GatewayFunction"]["Properties"]["Environment"]["Variables"]
+    env = template["Resources"]["GatewayFunction"]["Properties"]["Environment"][
+        "Variables"
+    ]
     condition, from_secret, otherwise = env["GATEWAY_API_KEYS"]["Fn::If"]
 
     assert condition == "UseKeysSecret"
-    assert from_secret == {"Fn::Sub": "{{resolve:secretsmanager:${ApiKeysSecretArn}:SecretString}}"}
+    assert from_secret == {
+        "Fn::Sub": "{{resolve:secretsmanager:${ApiKeysSecretArn}:SecretString}}"
+    }
     assert otherwise == {"Ref": "AWS::NoValue"}
-    assert template["Parameters"]["ApiKeysSecretArn"]["AllowedPattern"].startswith("^$|^arn:")
-    assert template["Parameters"]["ApiKeysParameterName"]["AllowedPattern"] == "^$|^/[A-Za-z0-9/_.-]+$"
+    assert template["Parameters"]["ApiKeysSecretArn"]["AllowedPattern"].startswith(
+        "^$|^arn:"
+    )
+    assert (
+        template["Parameters"]["ApiKeysParameterName"]["AllowedPattern"]
+        == "^$|^/[A-Za-z0-9/_.-]+$"
+    )
     names = " ".join(template["Parameters"])
     assert not re.search(r"ApiKeys?(Hashes)?\b", names)
 
@@ -268,11 +309,15 @@ def test_redirect_status_is_one_of_302_303_307_defaulting_to_302(
     assert parameter["Default"] == 302
 
 
-@pytest.mark.parametrize(("enabled", "apply_on"), [("false", "None"), ("true", "PublishedVersions")])
+@pytest.mark.parametrize(
+    ("enabled", "apply_on"), [("false", "None"), ("true", "PublishedVersions")]
+)
 def test_snapstart_is_optional_and_off_by_default(
     stack: Callable[..., Stack], enabled: str, apply_on: str
 ) -> None:
-    function = stack({**KEYS_FROM_SECRET, "EnableSnapStart": enabled}).properties("GatewayFunction")
+    function = stack({**KEYS_FROM_SECRET, "EnableSnapStart": enabled}).properties(
+        "GatewayFunction"
+    )
 
     assert function["SnapStart"] == {"ApplyOn": apply_on}
     assert function["AutoPublishAlias"] == "live"
@@ -289,20 +334,27 @@ def test_stage_throttles_requests(stack: Callable[..., Stack]) -> None:
 def test_access_log_is_one_json_object_without_query_strings(
     stack: Callable[..., Stack],
 ) -> None:
-    log_format = stack(KEYS_FROM_SECRET).properties("DefaultStage")["AccessLogSettings"]["Format"]
+    log_format = stack(KEYS_FROM_SECRET).properties("DefaultStage")[
+        "AccessLogSettings"
+    ]["Format"]
 
     fields = json.loads(log_format)
     variables = re.findall(r"\$context\.[A-Za-z.]+", log_format)
     assert {"requestId", "method", "path", "status"} <= set(fields)
     assert variables
-    assert not [v for v in variables if re.search(r"query|uri|requestOverride", v, re.I)]
+    assert not [
+        v for v in variables if re.search(r"query|uri|requestOverride", v, re.I)
+    ]
 
 
 def test_outputs_keep_the_original_names_and_add_the_docs_url(
     stack: Callable[..., Stack],
 ) -> None:
     deployed = stack(KEYS_FROM_SECRET)
-    outputs = {name: deployed.resolve(o["Value"]) for name, o in deployed.document["Outputs"].items()}
+    outputs = {
+        name: deployed.resolve(o["Value"])
+        for name, o in deployed.document["Outputs"].items()
+    }
     base = "https://<HttpApi>.execute-api.eu-west-1.amazonaws.com"
 
     assert outputs == {
