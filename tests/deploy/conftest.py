@@ -1,0 +1,22 @@
+"""Fixtures for the offline deploy checks: the template and stacks made from it."""
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+from cfnlint.decode import cfn_yaml
+
+from tests.deploy.support import TEMPLATE, Stack
+
+
+@pytest.fixture(scope="session")
+def template() -> dict[str, Any]:
+    return cfn_yaml.load(str(TEMPLATE))
+
+
+@pytest.fixture
+def stack(template: dict[str, Any]) -> Callable[..., Stack]:
+    def deploy(parameters: Mapping[str, str] | None = None, **options: Any) -> Stack:
+        return Stack(template, parameters, **options)
+
+    return deploy
