@@ -16,6 +16,7 @@ from gateway.errors import GatewayError, InvalidJson, problem_body
 from gateway.files import Files
 from gateway.logs import REQUEST_ID_HEADER, RequestLogMiddleware
 from gateway.middleware import BodyLimitMiddleware, ExternalPathMiddleware
+from gateway.pages import add_pages
 from gateway.routes import router
 from gateway.settings import Settings, load_settings
 from gateway.storage import Storage
@@ -39,11 +40,15 @@ def create_app(
         title="File gateway",
         summary="Short-lived pre-signed S3 URLs for uploads and downloads.",
         version="0.1.0",
+        # Served by gateway.pages from the package itself, never from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.files = Files(settings, storage)
     app.state.authenticator = Authenticator(settings)
     app.include_router(router)
+    add_pages(app)
     add_error_handlers(app)
     add_middleware(app, settings)
 
