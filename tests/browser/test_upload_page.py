@@ -13,6 +13,8 @@ from tests.browser.conftest import API_KEY, PageLog, Storage
 
 # Large enough for the browser to report progress along the way.
 FILE_SIZE = 3 * 1024 * 1024
+# Over the threshold the test sets (5 MiB), and over S3's smallest part.
+LARGE_FILE_SIZE = 12 * 1024 * 1024
 HOSTILE_NAME = '<img src=x onerror="window.pwned=1">report.bin'
 # Records every percentage the page shows, to check that progress only goes up.
 WATCH_PROGRESS = """() => {
@@ -140,3 +142,33 @@ def test_refusals_read_as_sentences_from_the_problem_documents(
     )
     screenshot("refusals")
     assert page_log.refused == []
+
+
+def test_file_over_the_multipart_threshold_arrives_whole(
+    page: Page,
+    page_log: PageLog,
+    moto_storage: Storage,
+    start_gateway: Callable[..., str],
+) -> None:
+    origin = start_gateway(moto_storage)
+    offers_multipart = "/uploads" in httpx.get(f"{origin}/openapi.json").json()["paths"]
+    data = os.urandom(LARGE_FILE_SIZE)
+    page.goto(origin)
+    page.evaluate(f"document.body.dataset.multipartThreshold = '{5 * 1024 * 1024}'")
+
+    page.fill("#api-key", API_KEY)
+    choose_files(page, ("large.bin", "application/octet-stream", data))
+
+    row = page.locator(".upload")
+    expect(row).to_have_class("upload done", timeout=30_000)
+    expect(row.locator(".percent")).to_have_text("100%")
+    link = row.locator(".download-link").get_attribute("href") or ""
+    assert httpx.get(link).content == data
+    sent = page_log.paths_on(origin)
+    if offers_multipart:
+        assert any(path.endswith("/complete") for path in sent), sent
+        assert page_log.errors == []
+    else:
+        # Without multipart routes the gateway answers 404 (the console reports it)
+        # and one PUT carries the file.
+        assert sent.index("/uploads") < sent.index("/files")

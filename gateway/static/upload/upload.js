@@ -6,6 +6,10 @@
 
 (() => {
   const SINGLE_PUT_LIMIT_BYTES = 5 * 1024 ** 3;
+  const DEFAULT_MULTIPART_THRESHOLD_BYTES = 64 * 1024 ** 2;
+  // The most part URLs the gateway signs per request, and parts sent at once.
+  const PARTS_PER_BATCH = 100;
+  const PARALLEL_PARTS = 4;
   // Headers a page may not set. The browser sends them itself, and Content-Length is
   // the file's size, which is what the gateway signed.
   const BROWSER_OWNED_HEADERS = new Set(["content-length", "host", "connection"]);
@@ -71,25 +75,34 @@
     return `Storage refused the upload (${code}). ${message}`.trim();
   }
 
-  async function requestUpload(file) {
-    const body = {
-      fileName: file.name,
-      contentType: file.type || "application/octet-stream",
-    };
-    if (file.size > 0) {
-      // Signed into the URL, so storage refuses any other length.
-      body.size = file.size;
-    }
-    const response = await gatewayFetch("files", {
+  function postJSON(path, body) {
+    return gatewayFetch(path, {
       method: "POST",
       headers: { ...authHeaders(), "Content-Type": "application/json" },
       body: JSON.stringify(body),
     });
-    if (response.status !== 201) {
+  }
+
+  async function readAnswer(response, status) {
+    if (response.status !== status) {
       throw new UploadError(await gatewayMessage(response));
     }
 
     return response.json();
+  }
+
+  function describe(file) {
+    return { fileName: file.name, contentType: file.type || "application/octet-stream" };
+  }
+
+  async function requestUpload(file) {
+    const body = describe(file);
+    if (file.size > 0) {
+      // Signed into the URL, so storage refuses any other length.
+      body.size = file.size;
+    }
+
+    return readAnswer(await postJSON("files", body), 201);
   }
 
   // XMLHttpRequest rather than fetch: only it reports upload progress.
@@ -120,6 +133,11 @@
   }
 
   async function uploadWhole(file, row) {
+    if (file.size > SINGLE_PUT_LIMIT_BYTES) {
+      throw new UploadError(
+        "Files over 5 GiB need a multipart upload, which this gateway does not offer.",
+      );
+    }
     const issued = await requestUpload(file);
     row.showStatus("Uploading…");
     await putBytes(issued.uploadURL, issued.headers, file, row.showProgress);
@@ -127,37 +145,111 @@
     return issued.objectKey;
   }
 
-  // One way to send a file for now. The gateway's multipart routes, once offered,
-  // slot in here for files over a size threshold.
-  function chooseTransfer(file) {
-    if (file.size > SINGLE_PUT_LIMIT_BYTES) {
-      throw new UploadError(
-        "Files over 5 GiB need a multipart upload, which this page does not offer yet.",
-      );
+  // Resolves to the started upload, or to null when the gateway has no multipart
+  // routes (it answers 404), in which case one PUT carries the file.
+  async function startMultipart(file) {
+    const response = await postJSON("uploads", { ...describe(file), size: file.size });
+    if (response.status === 404) {
+      return null;
     }
 
-    return uploadWhole;
+    return readAnswer(response, 201);
   }
 
-  // GET /files/{key} answers a redirect to a signed URL. fetch follows it (dropping
+  async function inParallel(items, limit, work) {
+    let next = 0;
+    const worker = async () => {
+      while (next < items.length) {
+        next += 1;
+        await work(items[next - 1]);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  }
+
+  function partNumbers(first, last) {
+    return Array.from({ length: last - first + 1 }, (_, index) => first + index);
+  }
+
+  async function sendParts(file, upload, uploadPath, row) {
+    const { objectKey, partSize, partCount } = upload;
+    const sent = new Array(partCount).fill(0);
+    const completed = [];
+    for (let first = 1; first <= partCount; first += PARTS_PER_BATCH) {
+      const last = Math.min(first + PARTS_PER_BATCH - 1, partCount);
+      const parts = partNumbers(first, last).map((partNumber) => ({ partNumber }));
+      const request = { objectKey, size: file.size, partSize, parts };
+      const signed = await readAnswer(await postJSON(`${uploadPath}/parts`, request), 200);
+      await inParallel(signed.parts, PARALLEL_PARTS, async (part) => {
+        const start = (part.partNumber - 1) * partSize;
+        const bytes = file.slice(start, Math.min(start + partSize, file.size));
+        const etag = await putBytes(part.uploadURL, part.headers, bytes, (loaded) => {
+          sent[part.partNumber - 1] = loaded;
+          row.showProgress(sent.reduce((sum, size) => sum + size, 0), file.size);
+        });
+        if (!etag) {
+          throw new UploadError(
+            "Storage hid the ETag of a part: the bucket's CORS rules must expose ETag.",
+          );
+        }
+        completed.push({ partNumber: part.partNumber, etag });
+      });
+    }
+
+    return completed.sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  async function uploadInParts(file, row) {
+    const upload = await startMultipart(file);
+    if (upload === null) {
+      return uploadWhole(file, row);
+    }
+    row.showStatus(`Uploading in ${upload.partCount} parts…`);
+    const uploadPath = `uploads/${encodeURIComponent(upload.uploadId)}`;
+    try {
+      const parts = await sendParts(file, upload, uploadPath, row);
+      const request = { objectKey: upload.objectKey, parts };
+      const done = await readAnswer(await postJSON(`${uploadPath}/complete`, request), 201);
+      return done.objectKey;
+    } catch (error) {
+      // Best effort: the bucket's lifecycle rule clears what this leaves behind.
+      const query = `?objectKey=${encodeURIComponent(upload.objectKey)}`;
+      const abort = { method: "DELETE", headers: authHeaders() };
+      gatewayFetch(uploadPath + query, abort).catch(() => {});
+      throw error;
+    }
+  }
+
+  function multipartThreshold() {
+    const configured = Number(document.body.dataset.multipartThreshold);
+
+    return configured > 0 ? configured : DEFAULT_MULTIPART_THRESHOLD_BYTES;
+  }
+
+  function chooseTransfer(file) {
+    return file.size > multipartThreshold() ? uploadInParts : uploadWhole;
+  }
+
+  // GET /files/{key} with `Accept: application/json` describes the file, download URL
+  // included. A gateway without that answer redirects instead: fetch follows (dropping
   // the Authorization header on the way to storage's origin) and reports where it
-  // ended: that URL is the link. The body is not needed, so it is cancelled.
+  // ended, which is the signed URL. Its body is not needed, so it is cancelled.
   async function fetchDownloadURL(objectKey) {
     const controller = new AbortController();
     const response = await gatewayFetch(`files/${objectPath(objectKey)}?attachment=true`, {
-      headers: authHeaders(),
+      headers: { ...authHeaders(), Accept: "application/json" },
       cache: "no-store",
       signal: controller.signal,
     });
-    if (!response.redirected) {
-      throw new UploadError(await gatewayMessage(response));
-    }
-    controller.abort();
-    if (!response.ok) {
-      throw new UploadError(`Storage refused the download (HTTP ${response.status}).`);
+    if (response.redirected) {
+      controller.abort();
+      if (!response.ok) {
+        throw new UploadError(`Storage refused the download (HTTP ${response.status}).`);
+      }
+      return response.url;
     }
 
-    return response.url;
+    return (await readAnswer(response, 200)).downloadURL;
   }
 
   async function upload(file) {
