@@ -2,13 +2,17 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# aws-sam-cli pins exact boto3 and pydantic versions, so it lives in a venv of its own
+# instead of holding the app's dependencies back.
+TOOLS ?= .tools
+SAM := $(TOOLS)/bin/sam
 
 .PHONY: run test lint format bench clean
 
 run: $(VENV)/.local
 	$(PY) -m gateway.dev
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev $(TOOLS)/.installed
 	$(PY) -m pytest
 
 lint: $(VENV)/.dev
@@ -32,8 +36,14 @@ $(VENV)/.dev: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.local
 
+$(TOOLS)/.installed:
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet 'aws-sam-cli==1.170.0' 'cfn-lint==1.58.0'
+	touch $@
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam test-artifacts
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .aws-sam test-artifacts
 
 # --- deploy ---
 # Lambda platform the SAM build installs wheels for. sam does not pass the
@@ -63,11 +73,11 @@ build-GatewayFunction:
 		"$$scratch"/dist/*.whl
 
 # Builds in place: a scratch copy would drag a local .venv along.
-sam-build:
-	$(SAM_ENV) sam build --build-in-source --template-file template.yaml
+sam-build: $(TOOLS)/.installed
+	$(SAM_ENV) $(SAM) build --build-in-source --template-file template.yaml
 
-deploy-check:
-	$(SAM_ENV) sam validate --lint --template-file template.yaml
-	cfn-lint template.yaml
-	zizmor --offline .github/workflows
-	hadolint Dockerfile
+deploy-check: $(VENV)/.dev $(TOOLS)/.installed
+	$(SAM_ENV) $(SAM) validate --lint --template-file template.yaml
+	$(TOOLS)/bin/cfn-lint template.yaml
+	$(VENV)/bin/zizmor --offline .github/workflows
+	$(VENV)/bin/hadolint Dockerfile

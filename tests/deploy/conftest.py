@@ -4,14 +4,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
-from cfnlint.decode import cfn_yaml
 
-from tests.deploy.support import TEMPLATE, Stack
+from tests.deploy.support import Stack, load_template
 
 
 @pytest.fixture(scope="session")
 def template() -> dict[str, Any]:
-    return cfn_yaml.load(str(TEMPLATE))
+    return load_template()
 
 
 @pytest.fixture

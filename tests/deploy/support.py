@@ -1,9 +1,9 @@
 """Helpers for the offline deploy checks.
 
-The template is read with cfn-lint's loader, which understands CloudFormation's short
-tags, and evaluated by `Stack`: a small interpreter of the intrinsic functions the
-template uses, so that tests can ask what a deployment with given parameters would
-configure (environment, policies, routes) without AWS.
+The template is read by `load_template`, which turns CloudFormation's short tags into
+their long form, and evaluated by `Stack`: a small interpreter of the intrinsic
+functions the template uses, so that tests can ask what a deployment with given
+parameters would configure (environment, policies, routes) without AWS.
 """
 
 import os
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
@@ -31,6 +32,33 @@ OFFLINE_AWS_ENV = {
     "AWS_EC2_METADATA_DISABLED": "true",
     "SAM_CLI_TELEMETRY": "0",
 }
+
+
+class _TemplateLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags (`!Ref`, `!Sub`, `!GetAtt`...)."""
+
+
+def _long_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+_TemplateLoader.add_multi_constructor("!", _long_form)
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.load(path.read_text(), Loader=_TemplateLoader)  # noqa: S506  # a safe loader with extra tags
+    return document
 
 
 class Stack:
@@ -140,9 +168,10 @@ _FUNCTIONS: dict[str, Callable[[Stack, Any], Any]] = {
 def find_tool(name: str, package: str) -> str:
     """The path of a command-line tool, or a failure that says how to install it."""
     found = shutil.which(name)
-    beside_python = Path(sys.executable).parent / name
-    if found is None and beside_python.exists():
-        found = str(beside_python)
+    # Beside this interpreter, or in the Makefile's tools venv (sam and cfn-lint).
+    for folder in (Path(sys.executable).parent, REPO / ".tools" / "bin"):
+        if found is None and (folder / name).exists():
+            found = str(folder / name)
     if found is None:
         pytest.fail(f"{name} is not installed: pip install {package} (CI installs it)")
 
