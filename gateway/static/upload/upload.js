@@ -47,7 +47,7 @@
   async function gatewayMessage(response) {
     let problem = {};
     try {
-      problem = await response.json();
+      problem = (await response.json()) || {};
     } catch {
       // Not a problem document (a proxy's error page, say): the status must do.
     }
