@@ -84,13 +84,15 @@ class Storage:
         )
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an asyncio loop running in this thread,
+# which would stop Mangum and TestClient in the tests that run after these.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         # CI installs Debian's chromium, so its absence is a broken setup, not a skip.
@@ -173,7 +175,7 @@ def screenshot(page: Page, request: pytest.FixtureRequest) -> Callable[[str], Pa
     return take
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def moto_storage() -> Iterator[Storage]:
     """moto's S3 server, as `make run` embeds it. It answers CORS preflights."""
     port = free_port()
@@ -196,7 +198,7 @@ def moto_storage() -> Iterator[Storage]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def seaweedfs_storage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Storage]:
     """SeaweedFS, which checks every signature. It allows any origin by default."""
     try:
