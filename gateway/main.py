@@ -19,6 +19,7 @@ from gateway.middleware import BodyLimitMiddleware, ExternalPathMiddleware
 from gateway.routes import router
 from gateway.settings import Settings, load_settings
 from gateway.storage import Storage
+from gateway.stored_keys import with_stored_api_keys
 from gateway.validation import JSON_BODY_RULE, describe_validation_error
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,8 @@ def create_app(
     settings: Settings | None = None, storage: Storage | None = None
 ) -> FastAPI:
     """Build the app; settings come from the environment unless given."""
-    settings = settings or load_settings()
+    # Stored key hashes are fetched here, once per process, never per request.
+    settings = with_stored_api_keys(settings or load_settings())
     storage = storage or Storage(settings)
     app = FastAPI(
         title="File gateway",
