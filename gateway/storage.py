@@ -13,7 +13,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from gateway.errors import UploadNotFound, client_error_code, storage_errors
+from gateway.errors import client_error_code, storage_errors
 from gateway.settings import Settings
 
 if TYPE_CHECKING:
@@ -273,7 +273,6 @@ class Storage:
                     UploadId=upload_id,
                     PartNumberMarker=marker,
                 )
-                _check_upload_key(page.get("Key"), key)
                 parts.extend(_stored_part(part) for part in page.get("Parts", []))
                 if not page.get("IsTruncated"):
                     return parts
@@ -286,12 +285,6 @@ class Storage:
 
     def _abort(self, key: str, upload_id: str) -> None:
         with storage_errors():
-            # S3 binds an upload id to its key; asking first also holds an engine to it
-            # that would abort an upload named under another key.
-            page = self.client.list_parts(
-                Bucket=self.bucket, Key=key, UploadId=upload_id, MaxParts=1
-            )
-            _check_upload_key(page.get("Key"), key)
             self.client.abort_multipart_upload(
                 Bucket=self.bucket, Key=key, UploadId=upload_id
             )
@@ -390,8 +383,3 @@ def _stored_part(part: Any) -> StoredPart:
         etag=part["ETag"],
         checksum_sha256=part.get("ChecksumSHA256"),
     )
-
-
-def _check_upload_key(listed: str | None, key: str) -> None:
-    if listed is not None and listed != key:
-        raise UploadNotFound("No multipart upload has this id for this key.")
