@@ -302,10 +302,13 @@ class MultipartUpload:
                 self.state_file.unlink(missing_ok=True)
                 return None
             raise
-        # A part S3 holds at its exact length was checked against its signed SHA-256.
+        # A part S3 holds at its exact length was checked against its signed SHA-256;
+        # completion must repeat that checksum, which not every engine lists.
         done = {
             part["partNumber"]: SentPart(
-                part["etag"], part["size"], part.get("checksumSHA256")
+                part["etag"],
+                part["size"],
+                part.get("checksumSHA256") or self._checksum(state, part["partNumber"]),
             )
             for part in listed["parts"]
             if part["size"] == self._length(state, part["partNumber"])
