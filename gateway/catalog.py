@@ -21,9 +21,10 @@ class Catalog:
 
     async def describe(self, tenant: str, object_key: str) -> FileMetadata:
         key = self._key(tenant, parse_object_key(object_key))
-        stored = await self.storage.describe_object(key)
+        # Listing first: HEAD of a missing key is a 403 where the role may only list.
+        exists = await self.storage.object_exists(key)
+        stored = await self.storage.describe_object(key) if exists else None
         if stored is None:
-            await self.storage.check_bucket(key)
             raise ObjectNotFound("No object has this key.")
         download = self.storage.presign_download(
             key, self.settings.download_url_expires_seconds
@@ -68,7 +69,6 @@ class Catalog:
             raise DeleteDisabled("Deleting files is switched off on this gateway.")
         key = self._key(tenant, parse_object_key(object_key))
         if not await self.storage.object_exists(key):
-            await self.storage.check_bucket(key)
             raise ObjectNotFound("No object has this key.")
         await self.storage.delete_object(key)
 

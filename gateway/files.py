@@ -64,7 +64,6 @@ class Files:
             self.settings.tenant_prefix, tenant, parse_object_key(object_key)
         )
         if not await self.storage.object_exists(key):
-            await self.storage.check_bucket(key)
             raise ObjectNotFound("No object has this key.")
         disposition = attachment_disposition(object_key) if attachment else None
 

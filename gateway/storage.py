@@ -141,19 +141,21 @@ class Storage:
         return self._presign("get_object", params, {}, expires_in)
 
     async def object_exists(self, key: str) -> bool:
-        return await anyio.to_thread.run_sync(self._head_object, key)
+        """Whether `key` holds an object.
 
-    async def check_bucket(self, key: str) -> None:
-        """Raise StorageRejected if the bucket is gone (HEAD answers 404 for both).
-
-        Lists at most one key at `key` itself, which a role limited to listing the
-        gateway's prefix may do.
+        A one-key listing rather than HEAD: HEAD answers a bare 404 for a missing bucket
+        too, and 403 for a missing key when the role may list only its own prefix.
         """
-        await anyio.to_thread.run_sync(self._list_one, key)
+        return await anyio.to_thread.run_sync(self._list_first_key, key) == key
 
-    def _list_one(self, key: str) -> None:
+    def _list_first_key(self, key: str) -> str | None:
         with storage_errors():
-            self.client.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1)
+            listing = self.client.list_objects_v2(
+                Bucket=self.bucket, Prefix=key, MaxKeys=1
+            )
+        contents = listing.get("Contents") or [{}]
+
+        return contents[0].get("Key")
 
     def presign_part(
         self,
@@ -336,16 +338,6 @@ class Storage:
     def _delete_object(self, key: str) -> None:
         with storage_errors():
             self.client.delete_object(Bucket=self.bucket, Key=key)
-
-    def _head_object(self, key: str) -> bool:
-        with storage_errors():
-            try:
-                self.client.head_object(Bucket=self.bucket, Key=key)
-            except ClientError as error:
-                if client_error_code(error) in {"404", "NoSuchKey", "NotFound"}:
-                    return False
-                raise
-        return True
 
     def _presign(
         self,
