@@ -20,6 +20,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MAX_SIGV4_EXPIRY_SECONDS = 604_800
 SINGLE_PUT_LIMIT_BYTES = 5 * 1024**3
+MULTIPART_LIMIT_BYTES = 5 * 1024**4
+LIST_PAGE_LIMIT = 1000
 TENANT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}")
 API_KEY_HASH_PATTERN = re.compile(r"[0-9a-f]{64}")
 SECRET_ARN_PATTERN = r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$"  # noqa: S105  # an ARN pattern, not a password
@@ -120,6 +122,20 @@ class Settings(BaseSettings):
         default=None,
         pattern=r"^[A-Za-z0-9_./-]{1,2048}$|^arn:aws[a-z-]*:ssm:\S+$",
         validation_alias=_env("API_KEYS_PARAMETER_NAME"),
+    )
+
+    max_multipart_upload_bytes: int = Field(
+        default=MULTIPART_LIMIT_BYTES,
+        ge=1,
+        le=MULTIPART_LIMIT_BYTES,
+        validation_alias=_env("MAX_MULTIPART_UPLOAD_BYTES"),
+    )
+    allow_delete: bool = Field(default=True, validation_alias=_env("ALLOW_DELETE"))
+    max_list_page_size: int = Field(
+        default=LIST_PAGE_LIMIT,
+        ge=1,
+        le=LIST_PAGE_LIMIT,
+        validation_alias=_env("MAX_LIST_PAGE_SIZE"),
     )
 
     @field_validator(
