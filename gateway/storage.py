@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import anyio.to_thread
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
-from gateway.errors import storage_errors
+from gateway.errors import client_error_code, storage_errors
 from gateway.settings import Settings
 
 if TYPE_CHECKING:
@@ -40,6 +41,43 @@ class UploadTerms:
     size: int | None = None
     checksum_sha256: str | None = None
     create_only: bool = True
+
+
+@dataclass(frozen=True, repr=False)
+class PresignedForm:
+    """A pre-signed POST policy: the URL and the fields carrying its signature."""
+
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
+
+    def __repr__(self) -> str:
+        expires_at = self.expires_at.isoformat()
+        return (
+            f"PresignedForm(url=<redacted>, fields=<redacted>, expires_at={expires_at})"
+        )
+
+
+@dataclass(frozen=True)
+class StoredPart:
+    """One part of a multipart upload as S3 holds it."""
+
+    number: int
+    size: int
+    etag: str
+    checksum_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """An object as S3 describes it; listings give no content type or checksum."""
+
+    key: str
+    size: int
+    etag: str
+    last_modified: datetime
+    content_type: str | None = None
+    checksum_sha256: str | None = None
 
 
 def make_client(settings: Settings) -> "S3Client":
@@ -119,6 +157,188 @@ class Storage:
 
         return contents[0].get("Key")
 
+    def presign_part(
+        self,
+        key: str,
+        upload_id: str,
+        part: int,
+        size: int,
+        checksum_sha256: str | None,
+        expires_in: int,
+    ) -> PresignedRequest:
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "UploadId": upload_id,
+            "PartNumber": part,
+            # Signed so that S3 refuses a part of any other length.
+            "ContentLength": size,
+        }
+        headers = {"Content-Length": str(size)}
+        if checksum_sha256 is not None:
+            params["ChecksumSHA256"] = checksum_sha256
+            headers["x-amz-checksum-sha256"] = checksum_sha256
+
+        return self._presign("upload_part", params, headers, expires_in)
+
+    def presign_form(
+        self, key: str, content_type: str, max_size: int, expires_in: int
+    ) -> PresignedForm:
+        """A POST policy S3 enforces: this key, this content type, 1 to max bytes."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        expires_in = self._honest_expiry(now, expires_in)
+        conditions: list[Any] = [
+            {"Content-Type": content_type},
+            ["content-length-range", 1, max_size],
+        ]
+        with storage_errors():
+            form = self.client.generate_presigned_post(
+                self.bucket,
+                key,
+                Fields={"Content-Type": content_type},
+                Conditions=conditions,
+                ExpiresIn=expires_in,
+            )
+
+        return PresignedForm(
+            form["url"], dict(form["fields"]), now + timedelta(seconds=expires_in)
+        )
+
+    async def create_multipart_upload(
+        self, key: str, content_type: str, checksummed: bool
+    ) -> str:
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "ContentType": content_type,
+        }
+        if checksummed:
+            params["ChecksumAlgorithm"] = "SHA256"
+
+        return await anyio.to_thread.run_sync(self._create_multipart_upload, params)
+
+    async def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
+        return await anyio.to_thread.run_sync(self._list_parts, key, upload_id)
+
+    async def complete_multipart_upload(
+        self, key: str, upload_id: str, parts: list[StoredPart], create_only: bool
+    ) -> str:
+        """Assemble the parts into the object; answers its ETag."""
+        completed: list[dict[str, Any]] = []
+        for part in parts:
+            entry: dict[str, Any] = {"PartNumber": part.number, "ETag": part.etag}
+            if part.checksum_sha256 is not None:
+                entry["ChecksumSHA256"] = part.checksum_sha256
+            completed.append(entry)
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "UploadId": upload_id,
+            "MultipartUpload": {"Parts": completed},
+        }
+        if create_only:
+            # S3 refuses to assemble onto a key that already holds an object.
+            params["IfNoneMatch"] = "*"
+
+        return await anyio.to_thread.run_sync(self._complete, params)
+
+    async def abort_multipart_upload(self, key: str, upload_id: str) -> None:
+        await anyio.to_thread.run_sync(self._abort, key, upload_id)
+
+    async def describe_object(self, key: str) -> StoredObject | None:
+        return await anyio.to_thread.run_sync(self._describe_object, key)
+
+    async def list_objects(
+        self, prefix: str, start_after: str | None, limit: int
+    ) -> tuple[list[StoredObject], bool]:
+        """One page of objects under `prefix` after `start_after`; True if more wait."""
+        return await anyio.to_thread.run_sync(
+            self._list_objects, prefix, start_after, limit
+        )
+
+    async def delete_object(self, key: str) -> None:
+        await anyio.to_thread.run_sync(self._delete_object, key)
+
+    def _create_multipart_upload(self, params: dict[str, Any]) -> str:
+        with storage_errors():
+            upload_id: str = self.client.create_multipart_upload(**params)["UploadId"]
+        return upload_id
+
+    def _list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
+        parts: list[StoredPart] = []
+        marker = 0
+        with storage_errors():
+            while True:
+                page = self.client.list_parts(
+                    Bucket=self.bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    PartNumberMarker=marker,
+                )
+                parts.extend(_stored_part(part) for part in page.get("Parts", []))
+                if not page.get("IsTruncated"):
+                    return parts
+                marker = int(page.get("NextPartNumberMarker", 0))
+
+    def _complete(self, params: dict[str, Any]) -> str:
+        with storage_errors():
+            etag: str = self.client.complete_multipart_upload(**params).get("ETag", "")
+        return etag
+
+    def _abort(self, key: str, upload_id: str) -> None:
+        with storage_errors():
+            self.client.abort_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id
+            )
+
+    def _describe_object(self, key: str) -> StoredObject | None:
+        with storage_errors():
+            try:
+                head = self.client.head_object(
+                    Bucket=self.bucket, Key=key, ChecksumMode="ENABLED"
+                )
+            except ClientError as error:
+                if client_error_code(error) in {"404", "NoSuchKey", "NotFound"}:
+                    return None
+                raise
+
+        return StoredObject(
+            key=key,
+            size=head["ContentLength"],
+            etag=head["ETag"],
+            last_modified=head["LastModified"],
+            content_type=head.get("ContentType"),
+            checksum_sha256=head.get("ChecksumSHA256"),
+        )
+
+    def _list_objects(
+        self, prefix: str, start_after: str | None, limit: int
+    ) -> tuple[list[StoredObject], bool]:
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Prefix": prefix,
+            "MaxKeys": limit,
+        }
+        if start_after is not None:
+            params["StartAfter"] = start_after
+        with storage_errors():
+            page = self.client.list_objects_v2(**params)
+        objects = [
+            StoredObject(
+                key=entry["Key"],
+                size=entry["Size"],
+                etag=entry["ETag"],
+                last_modified=entry["LastModified"],
+            )
+            for entry in page.get("Contents", [])
+        ]
+
+        return objects, bool(page.get("IsTruncated"))
+
+    def _delete_object(self, key: str) -> None:
+        with storage_errors():
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+
     def _presign(
         self,
         operation: str,
@@ -146,3 +366,12 @@ class Storage:
         remaining = int((expiry - now).total_seconds())
 
         return max(1, min(expires_in, remaining))
+
+
+def _stored_part(part: Any) -> StoredPart:
+    return StoredPart(
+        number=part["PartNumber"],
+        size=part["Size"],
+        etag=part["ETag"],
+        checksum_sha256=part.get("ChecksumSHA256"),
+    )
