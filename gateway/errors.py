@@ -70,6 +70,14 @@ class InvalidJson(InvalidRequest):
     title = "Malformed JSON"
 
 
+class CorsRefused(GatewayError):
+    """Raised when a browser preflight names an origin, method or header not allowed."""
+
+    status = 400
+    code = "cors_refused"
+    title = "Cross-origin request not allowed"
+
+
 class InvalidObjectKey(InvalidRequest):
     """Raised when a file name or key cannot be issued or served safely."""
 

@@ -4,6 +4,7 @@ import fnmatch
 from urllib.parse import quote
 
 from gateway.errors import (
+    InvalidObjectKey,
     InvalidRequest,
     ObjectExists,
     ObjectNotFound,
@@ -17,7 +18,7 @@ from gateway.models import (
     UploadRequest,
     UploadResponse,
 )
-from gateway.settings import Settings
+from gateway.settings import SINGLE_PUT_LIMIT_BYTES, Settings
 from gateway.storage import PresignedRequest, Storage, UploadTerms
 
 
@@ -91,6 +92,9 @@ class Files:
                 errors=[{"field": "overwrite", "message": "required for form uploads"}],
             )
         object_key = make_object_key(request.file_name, self.settings.object_key_mode)
+        if object_key.endswith("${filename}"):
+            # S3 would read it as "any key with this prefix", not this one key.
+            raise InvalidObjectKey("A form upload's name must not end in ${filename}.")
         key = storage_key(self.settings.tenant_prefix, tenant, object_key)
         form = self.storage.presign_form(
             key,
@@ -114,7 +118,9 @@ class Files:
                 "Overwriting is switched off on this gateway.",
                 errors=[{"field": "overwrite", "message": "not allowed here"}],
             )
-        if request.size is None and settings.require_size:
+        # A limit below S3's own needs the size signed in, or S3 could not enforce it.
+        limited = settings.max_upload_bytes < SINGLE_PUT_LIMIT_BYTES
+        if request.size is None and (settings.require_size or limited):
             raise InvalidRequest(
                 "This gateway requires the upload's size in bytes.",
                 errors=[{"field": "size", "message": "required"}],

@@ -5,7 +5,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from mangum import Mangum
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -13,11 +12,17 @@ from starlette.responses import JSONResponse
 
 from gateway.auth import Authenticator
 from gateway.catalog import Catalog
-from gateway.errors import GatewayError, InvalidJson, problem_body
+from gateway.errors import GatewayError, InvalidJson
 from gateway.files import Files
 from gateway.logs import REQUEST_ID_HEADER, RequestLogMiddleware
-from gateway.middleware import BodyLimitMiddleware, ExternalPathMiddleware
+from gateway.middleware import (
+    BodyLimitMiddleware,
+    ExternalPathMiddleware,
+    ProblemCORSMiddleware,
+    problem_response,
+)
 from gateway.multipart import Multipart
+from gateway.openapi import describe_api, use_docstring_summaries
 from gateway.pages import add_pages
 from gateway.routes import router
 from gateway.settings import Settings, load_settings
@@ -54,9 +59,11 @@ def create_app(
     app.state.authenticator = Authenticator(settings)
     app.state.multipart = Multipart(settings, storage)
     app.state.catalog = Catalog(settings, storage)
-    app.include_router(router)
-    app.include_router(uploads_router)
+    for api_router in (router, uploads_router):
+        use_docstring_summaries(api_router)
+        app.include_router(api_router)
     add_pages(app)
+    describe_api(app)
     add_error_handlers(app)
     add_middleware(app, settings)
 
@@ -72,7 +79,7 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
     # Added innermost first: the body limit runs last, the path fix-up first.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(
-        CORSMiddleware,
+        ProblemCORSMiddleware,
         allow_origins=settings.cors_allow_origins,
         allow_methods=["GET", "POST", "PUT", "DELETE"],
         allow_headers=["Authorization", "X-Api-Key", "Content-Type"],
@@ -88,15 +95,6 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_error)
-
-
-def problem_response(error: GatewayError) -> JSONResponse:
-    return JSONResponse(
-        problem_body(error),
-        status_code=error.status,
-        headers=error.headers,
-        media_type="application/problem+json",
-    )
 
 
 async def _gateway_error(_: Request, error: GatewayError) -> JSONResponse:

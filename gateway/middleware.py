@@ -9,10 +9,12 @@ docs page's OpenAPI URL point at the right place.
 from collections.abc import Mapping
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.errors import GatewayError, RequestTooLarge, problem_body
+from gateway.errors import CorsRefused, GatewayError, RequestTooLarge, problem_body
 
 
 class ExternalPathMiddleware:
@@ -56,6 +58,24 @@ def _rest_api_prefix(event: Mapping[str, Any], path: str) -> str:
     return ""
 
 
+class ProblemCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS handling, with refused preflights answered as problem JSON."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        refusal = bytes(response.body).decode(errors="replace")
+        error = CorsRefused(f"{refusal}: this origin may not make this request.")
+        headers = {
+            name: value
+            for name, value in response.headers.items()
+            if name.lower() not in {"content-length", "content-type"}
+        }
+
+        return problem_response(error, headers)
+
+
 class BodyLimitMiddleware:
     """Reads a request body up to a limit, refusing it with 413 past that.
 
@@ -95,6 +115,10 @@ class BodyLimitMiddleware:
 
 
 def _has_body(scope: Scope) -> bool:
+    # Not from the headers alone: a Lambda event carries its whole body whatever
+    # Content-Length says, or without one.
+    if scope["method"] not in {"GET", "HEAD", "OPTIONS"}:
+        return True
     headers = dict(scope["headers"])
     return (
         b"transfer-encoding" in headers or headers.get(b"content-length", b"0") != b"0"
@@ -114,14 +138,19 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replayed
 
 
-async def send_problem(send: Send, error: GatewayError) -> None:
-    response = JSONResponse(
+def problem_response(
+    error: GatewayError, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
         problem_body(error),
         status_code=error.status,
-        headers=error.headers,
+        headers={**(headers or {}), **error.headers},
         media_type="application/problem+json",
     )
-    await response({"type": "http"}, _no_body, send)
+
+
+async def send_problem(send: Send, error: GatewayError) -> None:
+    await problem_response(error)({"type": "http"}, _no_body, send)
 
 
 async def _no_body() -> Message:

@@ -398,3 +398,21 @@ def test_metadata_list_and_delete_through_the_handler(
     assert [f["objectKey"] for f in listed[1]["files"]] == ["a/b.txt", "a/x y+z.txt"]
     assert deleted[0] == 204
     assert (again[0], again[1]["code"]) == (404, "object_not_found")
+
+
+@pytest.mark.parametrize("declared_length", [None, "0"])
+def test_body_over_the_limit_is_refused_whatever_content_length_says(
+    handler: Handler, auth: dict[str, str], declared_length: str | None
+) -> None:
+    # A Lambda event carries its whole body, with or without a Content-Length.
+    event = http_api_event(
+        "POST", "/files", body={**UPLOAD, "pad": "x" * 50_000}, headers=auth
+    )
+    del event["headers"]["content-length"]
+    if declared_length is not None:
+        event["headers"]["content-length"] = declared_length
+
+    response = handler(event, CONTEXT)
+
+    assert response["statusCode"] == 413
+    assert json.loads(response["body"])["code"] == "request_too_large"

@@ -231,6 +231,19 @@ def test_size_over_the_maximum_answers_413(
     assert response.json()["code"] == "upload_too_large"
 
 
+def test_a_limit_below_s3s_own_makes_size_required_so_s3_can_enforce_it(
+    make_client: ClientFactory, auth: dict[str, str]
+) -> None:
+    client = make_client(max_upload_bytes=1024)
+
+    undeclared = client.post("/files", json=UPLOAD, headers=auth)
+    declared = client.post("/files", json={**UPLOAD, "size": 1024}, headers=auth)
+
+    assert undeclared.status_code == 422
+    assert undeclared.json()["errors"] == [{"field": "size", "message": "required"}]
+    assert declared.json()["headers"]["Content-Length"] == "1024"
+
+
 def test_size_can_be_required(make_client: ClientFactory, auth: dict[str, str]) -> None:
     response = make_client(require_size=True).post("/files", json=UPLOAD, headers=auth)
 
@@ -360,3 +373,29 @@ def test_unreachable_storage_is_a_503(
     assert response.status_code == 503
     assert response.json()["code"] == "storage_unavailable"
     assert "127.0.0.1" not in response.text
+
+
+def test_openapi_declares_how_to_authenticate_and_summarises_routes(
+    client: TestClient,
+) -> None:
+    document = client.get("/openapi.json").json()
+
+    assert set(document["components"]["securitySchemes"]) == {"bearer", "apiKey"}
+    upload = document["paths"]["/files"]["post"]
+    assert upload["summary"] == "Issue a pre-signed upload URL."
+    assert upload["security"] == [{"bearer": []}, {"apiKey": []}]
+    assert document["paths"]["/health"]["get"]["security"] == []
+
+
+def test_form_upload_name_cannot_become_a_key_prefix(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    # boto3 turns a key ending in ${filename} into a starts-with condition.
+    response = client.post(
+        "/files/form",
+        json={"fileName": "x/${filename}", "contentType": "text/plain"},
+        headers=auth,
+    )
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_object_key"
