@@ -1,0 +1,111 @@
+"""The gateway's rules for issuing upload and download URLs, one tenant at a time."""
+
+import fnmatch
+from urllib.parse import quote
+
+from gateway.errors import (
+    InvalidRequest,
+    ObjectExists,
+    ObjectNotFound,
+    UnsupportedContentType,
+    UploadTooLarge,
+)
+from gateway.keys import make_object_key, parse_object_key, storage_key
+from gateway.models import UploadRequest, UploadResponse
+from gateway.settings import Settings
+from gateway.storage import PresignedRequest, Storage, UploadTerms
+
+
+class Files:
+    """Issues pre-signed URLs under each tenant's own prefix."""
+
+    def __init__(self, settings: Settings, storage: Storage) -> None:
+        self.settings = settings
+        self.storage = storage
+
+    async def issue_upload(self, tenant: str, request: UploadRequest) -> UploadResponse:
+        self._check_upload_policy(request)
+        object_key = make_object_key(request.file_name, self.settings.object_key_mode)
+        key = storage_key(self.settings.tenant_prefix, tenant, object_key)
+        create_only = not request.overwrite
+        # A unique key is new by construction; a chosen name may already be taken.
+        chosen_name = self.settings.object_key_mode == "original"
+        if create_only and chosen_name and await self.storage.object_exists(key):
+            raise ObjectExists(
+                "An object with this name exists; uploads never replace one unless "
+                "overwrite is requested and allowed."
+            )
+        terms = UploadTerms(
+            content_type=request.content_type,
+            size=request.size,
+            checksum_sha256=request.checksum_sha256,
+            create_only=create_only,
+        )
+        upload = self.storage.presign_upload(
+            key, terms, self.settings.upload_url_expires_seconds
+        )
+
+        return UploadResponse(
+            uploadURL=upload.url,
+            objectKey=object_key,
+            headers=upload.headers,
+            expiresAt=upload.expires_at,
+        )
+
+    async def issue_download(
+        self, tenant: str, object_key: str, *, attachment: bool = False
+    ) -> PresignedRequest:
+        key = storage_key(
+            self.settings.tenant_prefix, tenant, parse_object_key(object_key)
+        )
+        if not await self.storage.object_exists(key):
+            raise ObjectNotFound("No object has this key.")
+        disposition = attachment_disposition(object_key) if attachment else None
+
+        return self.storage.presign_download(
+            key, self.settings.download_url_expires_seconds, disposition
+        )
+
+    def _check_upload_policy(self, request: UploadRequest) -> None:
+        settings = self.settings
+        if request.overwrite and not settings.allow_overwrite:
+            raise InvalidRequest(
+                "Overwriting is switched off on this gateway.",
+                errors=[{"field": "overwrite", "message": "not allowed here"}],
+            )
+        if request.size is None and settings.require_size:
+            raise InvalidRequest(
+                "This gateway requires the upload's size in bytes.",
+                errors=[{"field": "size", "message": "required"}],
+            )
+        if request.size is not None and request.size > settings.max_upload_bytes:
+            raise UploadTooLarge(
+                f"The upload is {request.size} bytes; the most this gateway accepts "
+                f"is {settings.max_upload_bytes}."
+            )
+        if not content_type_allowed(
+            request.content_type, settings.allowed_content_types
+        ):
+            raise UnsupportedContentType(
+                "This content type is not accepted here; accepted: "
+                + ", ".join(settings.allowed_content_types)
+            )
+
+
+def content_type_allowed(content_type: str, patterns: list[str]) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+
+    return any(fnmatch.fnmatchcase(media_type, pattern) for pattern in patterns)
+
+
+def attachment_disposition(object_key: str) -> str:
+    """`attachment` with the key's file name, per RFC 6266 and RFC 5987."""
+    name = object_key.rpartition("/")[2]
+    fallback = "".join(
+        char if char.isascii() and char.isprintable() and char not in '"\\;' else "_"
+        for char in name
+    )
+
+    return (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    )

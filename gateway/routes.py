@@ -1,0 +1,56 @@
+"""HTTP routes. Each does one call into `Files` and shapes the answer."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import RedirectResponse
+
+from gateway.deps import FilesDep, TenantDep
+from gateway.models import Health, Problem, UploadRequest, UploadResponse
+
+router = APIRouter()
+
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {"application/problem+json": {}}}
+    for status in (401, 404, 409, 413, 415, 422, 502, 503, 504)
+}
+
+
+@router.post("/files", status_code=201, responses=_PROBLEMS, tags=["files"])
+async def create_upload(
+    body: UploadRequest, tenant: TenantDep, files: FilesDep
+) -> UploadResponse:
+    """Issue a pre-signed upload URL."""
+    return await files.issue_upload(tenant, body)
+
+
+@router.get(
+    "/files/{objectKey:path}",
+    status_code=302,
+    response_class=RedirectResponse,
+    responses={
+        302: {"description": "Redirect to a pre-signed download URL."},
+        **_PROBLEMS,
+    },
+    tags=["files"],
+)
+async def download(
+    objectKey: str,  # noqa: N803  # the wire name of the original design
+    tenant: TenantDep,
+    files: FilesDep,
+    attachment: Annotated[
+        bool, Query(description="Ask S3 to send the file as an attachment.")
+    ] = False,
+) -> RedirectResponse:
+    """Redirect to a pre-signed download URL."""
+    download = await files.issue_download(tenant, objectKey, attachment=attachment)
+
+    return RedirectResponse(
+        download.url, status_code=files.settings.redirect_status_code
+    )
+
+
+@router.get("/health", tags=["operations"])
+async def health() -> Health:
+    """Report that the process serves requests."""
+    return Health()
