@@ -4,6 +4,11 @@ from mangum import Mangum
 
 from gateway.logs import configure_logging
 from gateway.main import create_app
+from gateway.settings import load_settings
+from gateway.storage import Storage
 
 configure_logging()
-handler = Mangum(create_app(), lifespan="off")
+settings = load_settings()
+# Lambda hands a process one event at a time, so S3 is called without a thread hop.
+storage = Storage(settings, one_request_at_a_time=True)
+handler = Mangum(create_app(settings, storage), lifespan="off")

@@ -104,6 +104,7 @@ class S3Presigner:
         *,
         response_content_disposition: str | None = None,
         response_content_type: str | None = None,
+        now: datetime | None = None,
     ) -> str:
         """Return a URL that downloads one object until it expires."""
         query = {}
@@ -112,7 +113,9 @@ class S3Presigner:
         if response_content_type is not None:
             query["response-content-type"] = response_content_type
 
-        return self.presign(credentials, "GET", bucket, key, expires_in, query=query)
+        return self.presign(
+            credentials, "GET", bucket, key, expires_in, query=query, now=now
+        )
 
     def presign_put_object(
         self,
@@ -125,6 +128,7 @@ class S3Presigner:
         content_length: int | None = None,
         if_none_match: str | None = None,
         checksum_sha256: str | None = None,
+        now: datetime | None = None,
     ) -> str:
         """Return a URL that uploads one object, binding every given header."""
         # Each value is signed as a header, so S3 itself refuses an upload whose
@@ -140,7 +144,7 @@ class S3Presigner:
             headers["x-amz-checksum-sha256"] = checksum_sha256
 
         return self.presign(
-            credentials, "PUT", bucket, key, expires_in, headers=headers
+            credentials, "PUT", bucket, key, expires_in, headers=headers, now=now
         )
 
     def presign_upload_part(
@@ -152,11 +156,14 @@ class S3Presigner:
         *,
         upload_id: str,
         part_number: int,
+        now: datetime | None = None,
     ) -> str:
         """Return a URL that uploads one part of a multipart upload."""
         query = {"partNumber": str(part_number), "uploadId": upload_id}
 
-        return self.presign(credentials, "PUT", bucket, key, expires_in, query=query)
+        return self.presign(
+            credentials, "PUT", bucket, key, expires_in, query=query, now=now
+        )
 
     def presign(
         self,
@@ -168,12 +175,13 @@ class S3Presigner:
         *,
         query: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        now: datetime | None = None,
     ) -> str:
         """Return a pre-signed URL for any S3 object request.
 
         `query` holds the operation's own parameters in the order S3's API model
         lists them; `headers` holds lowercase header names that the client must send
-        with exactly these values.
+        with exactly these values. `now` is the signing time, the clock's by default.
         """
         if not 1 <= expires_in <= MAX_EXPIRES_SECONDS:
             raise ValueError(f"expiry must be 1 to {MAX_EXPIRES_SECONDS} seconds")
@@ -183,7 +191,7 @@ class S3Presigner:
         if not access_key or not secret_key:
             raise ValueError("credentials lack an access key or a secret key")
         address = self._address_of(bucket)
-        timestamp = _format_timestamp(self._clock())
+        timestamp = _format_timestamp(now or self._clock())
         day = timestamp[:8]
 
         signed_headers = {"host": address.host, **(headers or {})}
