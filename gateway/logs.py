@@ -48,8 +48,9 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # botocore and urllib3 log request URLs and headers at DEBUG.
-    for noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
+    # botocore and urllib3 log request URLs and headers at DEBUG; Mangum logs each
+    # request's concrete path, which names the file, at INFO.
+    for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "mangum"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
