@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import RedirectResponse
 
 from gateway.deps import FilesDep, TenantDep
@@ -16,12 +16,24 @@ _PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/files", status_code=201, responses=_PROBLEMS, tags=["files"])
+@router.post(
+    "/files",
+    status_code=201,
+    response_model=UploadResponse,
+    responses=_PROBLEMS,
+    tags=["files"],
+)
 async def create_upload(
     body: UploadRequest, tenant: TenantDep, files: FilesDep
-) -> UploadResponse:
+) -> Response:
     """Issue a pre-signed upload URL."""
-    return await files.issue_upload(tenant, body)
+    upload = await files.issue_upload(tenant, body)
+
+    # Serialized once here: returned as a model, FastAPI would dump it, validate the
+    # dump against the same model, and dump it again.
+    return Response(
+        upload.model_dump_json(), status_code=201, media_type="application/json"
+    )
 
 
 @router.get(
