@@ -6,6 +6,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from mangum import Mangum
+from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
@@ -20,6 +22,8 @@ from gateway.storage import Storage
 from gateway.validation import JSON_BODY_RULE, describe_validation_error
 
 logger = logging.getLogger(__name__)
+
+TEXT_MIME_TYPES = [*DEFAULT_TEXT_MIME_TYPES, "application/problem+json"]
 
 # FastAPI raises a bare 400 when it cannot parse a JSON body (too deep, not UTF-8).
 _STATUS_CODES = {400: "invalid_json", 404: "not_found", 405: "method_not_allowed"}
@@ -44,6 +48,11 @@ def create_app(
     add_middleware(app, settings)
 
     return app
+
+
+def lambda_adapter(app: FastAPI) -> Mangum:
+    """The app as a Lambda handler; problem documents travel as text, not base64."""
+    return Mangum(app, lifespan="off", text_mime_types=TEXT_MIME_TYPES)
 
 
 def add_middleware(app: FastAPI, settings: Settings) -> None:

@@ -57,37 +57,61 @@ def _rest_api_prefix(event: Mapping[str, Any], path: str) -> str:
 
 
 class BodyLimitMiddleware:
-    """Refuses request bodies over a limit before they are read whole."""
+    """Reads a request body up to a limit, refusing it with 413 past that.
+
+    Bodies here are small JSON documents, so holding one whole costs nothing, and the
+    refusal comes before the app sees any of it.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not _has_body(scope):
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length", b"0")
-        if not declared.isdigit() or int(declared) > self.max_bytes:
-            await send_problem(send, self._too_large())
+        body = await self._read_body(receive)
+        if body is None:
+            error = RequestTooLarge(
+                f"Request bodies are limited to {self.max_bytes} bytes."
+            )
+            await send_problem(send, error)
             return
-        await self.app(scope, self._counting(receive), send)
+        await self.app(scope, _replay(body, receive), send)
 
-    def _counting(self, receive: Receive) -> Receive:
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
+    async def _read_body(self, receive: Receive) -> bytes | None:
+        chunks: list[bytes] = []
+        size, more = 0, True
+        while more:
             message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise self._too_large()
-            return message
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                return None
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        return b"".join(chunks)
 
-        return counted
 
-    def _too_large(self) -> RequestTooLarge:
-        return RequestTooLarge(f"Request bodies are limited to {self.max_bytes} bytes.")
+def _has_body(scope: Scope) -> bool:
+    headers = dict(scope["headers"])
+    return (
+        b"transfer-encoding" in headers or headers.get(b"content-length", b"0") != b"0"
+    )
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed
 
 
 async def send_problem(send: Send, error: GatewayError) -> None:

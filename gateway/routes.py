@@ -4,10 +4,26 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import RedirectResponse
+from starlette.convertors import Convertor, register_url_convertor
 
 from gateway.deps import FilesDep, TenantDep
 from gateway.models import Health, Problem, UploadRequest, UploadResponse
 
+
+class ObjectKeyConvertor(Convertor[str]):
+    """Like Starlette's `path`, but matches line breaks too, so that the key rules (not
+    a routing miss) answer a key holding them."""
+
+    regex = r"[\s\S]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("objectkey", ObjectKeyConvertor())
 router = APIRouter()
 
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -37,7 +53,7 @@ async def create_upload(
 
 
 @router.get(
-    "/files/{objectKey:path}",
+    "/files/{objectKey:objectkey}",
     status_code=302,
     response_class=RedirectResponse,
     responses={

@@ -118,6 +118,13 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
+    @field_validator("redirect_status_code", mode="before")
+    @classmethod
+    def _parse_status(cls, value: Any) -> Any:
+        return (
+            int(value) if isinstance(value, str) and value.strip().isdigit() else value
+        )
+
     @field_validator("base_path")
     @classmethod
     def _normalise_base_path(cls, value: str) -> str:
@@ -220,19 +227,30 @@ def describe_errors(error: ValidationError) -> str:
 def _variable_names(loc: tuple[int | str, ...]) -> str:
     if not loc:
         return "settings"
-    field = Settings.model_fields.get(str(loc[0]))
-    alias = field.validation_alias if field else None
-    if isinstance(alias, AliasChoices):
-        return " or ".join(str(choice) for choice in alias.choices)
-    return str(loc[0])
+    choices = _ALIASES.get(str(loc[0]), (str(loc[0]),))
+
+    return " or ".join(choices)
 
 
 def _shown_value(loc: tuple[int | str, ...]) -> str:
-    if not loc or loc[0] == "api_keys":
+    choices = _ALIASES.get(str(loc[0]), ()) if loc else ()
+    if "GATEWAY_API_KEYS" in choices:
         return ""
-    field = Settings.model_fields.get(str(loc[0]))
-    alias = field.validation_alias if field else None
-    for name in alias.choices if isinstance(alias, AliasChoices) else ():
-        if str(name) in os.environ:
-            return f"={os.environ[str(name)]!r}"
+    for name in choices:
+        if name in os.environ:
+            return f"={os.environ[name]!r}"
     return ""
+
+
+def _alias_table() -> dict[str, tuple[str, ...]]:
+    """Every name a setting answers to, keyed by each of those names and its field."""
+    table: dict[str, tuple[str, ...]] = {}
+    for field_name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            names = tuple(str(choice) for choice in alias.choices)
+            table.update(dict.fromkeys((field_name, *names), names))
+    return table
+
+
+_ALIASES = _alias_table()

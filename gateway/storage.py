@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
-from botocore.exceptions import ClientError, NoCredentialsError
+from botocore.exceptions import NoCredentialsError
 
-from gateway.errors import client_error_code, storage_errors
+from gateway.errors import storage_errors
 from gateway.settings import Settings
 from gateway.signing import Clock, S3Presigner, utc_now
 
@@ -80,6 +80,13 @@ def environment_credentials() -> EnvironmentCredentials | None:
     )
 
 
+def _client_credentials(client: "S3Client") -> "BotocoreCredentials | None":
+    # botocore keeps a client's credentials only in a private attribute.
+    signer = getattr(client, "_request_signer", None)
+
+    return getattr(signer, "_credentials", None)
+
+
 def make_session() -> "Session":
     from botocore.session import Session
 
@@ -132,7 +139,9 @@ class Storage:
         )
         self._clock = clock
         self._client = client
-        self._credentials_from_client = client is not None
+        # botocore's credential object; left unresolved while the environment holds
+        # keys, and taken from the client when one is given.
+        self.credentials = _client_credentials(client) if client else None
         self._session: Session | None = None
         self._lock = threading.Lock()
         # Threads that outlive each request: Mangum runs every Lambda invocation as a
@@ -196,48 +205,49 @@ class Storage:
         return PresignedRequest(url, {}, now + timedelta(seconds=expires_in))
 
     async def object_exists(self, key: str) -> bool:
+        """Whether `key` holds an object.
+
+        A one-key listing rather than HEAD: HEAD answers a bare 404 for a missing bucket
+        too, and 403 for a missing key when the role may list only its own prefix.
+        """
         if self._inline:
-            return self._head_object(key)
+            return self._list_first_key(key) == key
         loop = asyncio.get_running_loop()
 
-        return await loop.run_in_executor(self._executor, self._head_object, key)
+        return (
+            await loop.run_in_executor(self._executor, self._list_first_key, key) == key
+        )
 
-    def _head_object(self, key: str) -> bool:
+    def _list_first_key(self, key: str) -> str | None:
         with storage_errors():
-            try:
-                self.client.head_object(Bucket=self.bucket, Key=key)
-            except ClientError as error:
-                if client_error_code(error) in {"404", "NoSuchKey", "NotFound"}:
-                    return False
-                raise
-        return True
+            listing = self.client.list_objects_v2(
+                Bucket=self.bucket, Prefix=key, MaxKeys=1
+            )
+        contents = listing.get("Contents") or [{}]
+
+        return contents[0].get("Key")
 
     def _signing_terms(self, expires_in: int) -> tuple[Any, datetime, int]:
         """The credentials of this moment, the signing time and an honest expiry."""
         now = self._clock().astimezone(UTC).replace(microsecond=0)
-        credentials = None
-        if not self._credentials_from_client:
+        if self.credentials is None:
             credentials = environment_credentials()
-        if credentials is not None:
-            return credentials, now, expires_in
+            if credentials is not None:
+                return credentials, now, expires_in
         with storage_errors():
-            source = self._credential_source()
+            source = self.credentials or self._resolve_credentials()
             # Refreshes role credentials that are about to expire.
             frozen = source.get_frozen_credentials()
 
         return frozen, now, self._honest_expiry(source, now, expires_in)
 
-    def _credential_source(self) -> "BotocoreCredentials":
-        if self._credentials_from_client:
-            # botocore keeps the client's credentials only in a private attribute.
-            source = getattr(self._client, "_request_signer", None)
-            credentials = getattr(source, "_credentials", None)
-        else:
-            credentials = self._botocore_session().get_credentials()
+    def _resolve_credentials(self) -> "BotocoreCredentials":
+        credentials = self._botocore_session().get_credentials()
         if credentials is None:
             raise NoCredentialsError()
+        self.credentials = credentials
 
-        return credentials  # type: ignore[no-any-return]
+        return credentials
 
     def _botocore_session(self) -> "Session":
         if self._session is None:

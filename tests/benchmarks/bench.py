@@ -108,8 +108,8 @@ def main() -> int:
 def warm_rows(settings: Settings) -> list[Row]:
     handler, storage_client = load_gateway()
     baseline = load_baseline()
-    stub_head_object(storage_client)
-    stub_head_object(baseline.s3)
+    stub_existence_checks(storage_client)
+    stub_existence_checks(baseline.s3)
     context = LambdaContext()
 
     post = upload_event()
@@ -159,13 +159,17 @@ def load_baseline() -> Any:
     return baseline_lambda
 
 
-def stub_head_object(client: Any) -> None:
+def stub_existence_checks(client: Any) -> None:
     """Both sides ask S3 whether the object exists; neither reaches the network."""
 
     def head_object(**_: Any) -> dict[str, Any]:
-        return {"ContentLength": 1, "ResponseMetadata": {"HTTPStatusCode": 200}}
+        return {"ContentLength": 1}
+
+    def list_objects_v2(**params: Any) -> dict[str, Any]:
+        return {"Contents": [{"Key": params["Prefix"]}], "KeyCount": 1}
 
     client.head_object = head_object
+    client.list_objects_v2 = list_objects_v2
 
 
 def expect(response: dict[str, Any], status: int, what: str) -> None:
