@@ -285,13 +285,13 @@ def _auth_params(
     # The order matches botocore's output, so URLs compare byte for byte.
     params = [
         ("X-Amz-Algorithm", ALGORITHM),
-        ("X-Amz-Credential", _encode(f"{access_key}/{scope}")),
+        ("X-Amz-Credential", _encode_repeated(f"{access_key}/{scope}")),
         ("X-Amz-Date", timestamp),
         ("X-Amz-Expires", str(expires_in)),
         ("X-Amz-SignedHeaders", _encode(header_names)),
     ]
     if token is not None:
-        params.append(("X-Amz-Security-Token", _encode(token)))
+        params.append(("X-Amz-Security-Token", _encode_repeated(token)))
 
     return params
 
@@ -307,11 +307,23 @@ def _format_timestamp(now: datetime) -> str:
     if now.tzinfo is None:
         raise ValueError("the clock must return an aware datetime")
 
-    return now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return _timestamp_of_second(int(now.timestamp()))
+
+
+@lru_cache(maxsize=4)
+def _timestamp_of_second(epoch_second: int) -> str:
+    """The SigV4 timestamp; many URLs are signed within the same second."""
+    return datetime.fromtimestamp(epoch_second, UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def _encode(value: str) -> str:
     return quote(value, safe="-_.~")
+
+
+@lru_cache(maxsize=32)
+def _encode_repeated(value: str) -> str:
+    """Encode a value that recurs on every URL, such as a long session token."""
+    return _encode(value)
 
 
 def _sha256_hex(text: str) -> str:
