@@ -50,7 +50,7 @@ os.environ.update(ENVIRONMENT)
 
 
 @dataclass(frozen=True)
-class Settings:
+class RunPlan:
     rounds: int
     calls: int
     warmup: int
@@ -59,10 +59,10 @@ class Settings:
     load_rounds: int
 
 
-FULL = Settings(
+FULL = RunPlan(
     rounds=9, calls=1000, warmup=300, cold_runs=9, load_seconds=5, load_rounds=3
 )
-QUICK = Settings(
+QUICK = RunPlan(
     rounds=3, calls=200, warmup=50, cold_runs=3, load_seconds=2, load_rounds=1
 )
 
@@ -105,7 +105,7 @@ def main() -> int:
 # Warm invocations through the Lambda handler.
 
 
-def warm_rows(settings: Settings) -> list[Row]:
+def warm_rows(settings: RunPlan) -> list[Row]:
     handler, storage_client = load_gateway()
     baseline = load_baseline()
     stub_existence_checks(storage_client)
@@ -178,7 +178,7 @@ def expect(response: dict[str, Any], status: int, what: str) -> None:
 
 
 def compare(
-    gateway: Callable[[], object], baseline: Callable[[], object], settings: Settings
+    gateway: Callable[[], object], baseline: Callable[[], object], settings: RunPlan
 ) -> tuple[float, float]:
     """Median µs per call of each, from rounds that alternate between the two."""
     for _ in range(settings.warmup):
@@ -203,7 +203,7 @@ def time_per_call(call: Callable[[], object], calls: int) -> float:
 # Cold start and peak memory: fresh processes, alternated.
 
 
-def cold_rows(settings: Settings) -> list[Row]:
+def cold_rows(settings: RunPlan) -> list[Row]:
     seconds: dict[str, list[float]] = {"gateway": [], "baseline": []}
     peaks: dict[str, list[float]] = {"gateway": [], "baseline": []}
     for which in ("gateway", "baseline"):
@@ -263,7 +263,7 @@ def child_environment() -> dict[str, str]:
 # Load on one uvicorn worker: POST /files against the same server's health check.
 
 
-def load_row(settings: Settings) -> Row:
+def load_row(settings: RunPlan) -> Row:
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
@@ -378,7 +378,7 @@ def free_port() -> int:
 # Presigning alone: the gateway's signer against a bare SigV4 HMAC chain.
 
 
-def presign_row(settings: Settings) -> Row:
+def presign_row(settings: RunPlan) -> Row:
     from botocore.credentials import Credentials
 
     from gateway.signing import S3Presigner
@@ -433,7 +433,7 @@ def bare_sigv4_chain() -> str:
 # The table.
 
 
-def print_table(rows: list[Row], settings: Settings) -> None:
+def print_table(rows: list[Row], settings: RunPlan) -> None:
     header = ("metric", "compared with", "baseline", "gateway", "ratio", "target", "")
     lines = [header]
     for row in rows:
@@ -463,7 +463,7 @@ def print_table(rows: list[Row], settings: Settings) -> None:
             print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
 
 
-def describe_run(settings: Settings) -> str:
+def describe_run(settings: RunPlan) -> str:
     import platform
 
     import botocore.compat
