@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 # instead of holding the app's dependencies back.
 TOOLS ?= .tools
 SAM := $(TOOLS)/bin/sam
+# Extra pytest arguments, e.g. make test PYTEST_ARGS='-m "not browser"'.
+PYTEST_ARGS ?=
 
 .PHONY: run test lint format bench clean
 
@@ -13,7 +15,7 @@ run: $(VENV)/.local
 	$(PY) -m gateway.dev
 
 test: $(VENV)/.dev $(TOOLS)/.installed
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .

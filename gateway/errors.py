@@ -3,9 +3,12 @@
 GatewayError                 base: an HTTP status, a stable code, a human sentence
 ├── InvalidJson              400  the body is not JSON
 ├── InvalidRequest           422  the body or the path breaks a rule
-│   └── InvalidObjectKey     422  a file name or key the gateway cannot issue or serve
+│   ├── InvalidObjectKey     422  a file name or key the gateway cannot issue or serve
+│   └── InvalidParts         422  S3 refused a completion's parts (missing, wrong ETag)
 ├── Unauthorized             401  no credentials, or wrong ones
+├── DeleteDisabled           403  deletes are switched off on this gateway
 ├── ObjectNotFound           404
+├── UploadNotFound           404  no multipart upload with this id for this tenant's key
 ├── ObjectExists             409  create-only upload to a key that is taken
 ├── UploadTooLarge           413  declared size over the configured maximum
 ├── RequestTooLarge          413  request body over the gateway's limit
@@ -15,7 +18,7 @@ GatewayError                 base: an HTTP status, a stable code, a human senten
 └── StorageTimeout           504
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -90,6 +93,29 @@ class ObjectNotFound(GatewayError):
     title = "Object not found"
 
 
+class DeleteDisabled(GatewayError):
+    """Raised on a delete when GATEWAY_ALLOW_DELETE is off."""
+
+    status = 403
+    code = "delete_disabled"
+    title = "Deletes are switched off"
+
+
+class UploadNotFound(GatewayError):
+    """Raised when no multipart upload has this id for this key and tenant."""
+
+    status = 404
+    code = "upload_not_found"
+    title = "Upload not found"
+
+
+class InvalidParts(InvalidRequest):
+    """Raised when S3 refuses a completion's parts: missing, wrong ETag, too small."""
+
+    code = "invalid_parts"
+    title = "Invalid parts"
+
+
 class ObjectExists(GatewayError):
     """Raised when a create-only upload names a key that already holds an object."""
 
@@ -153,6 +179,26 @@ _THROTTLING_CODES = {
     "RequestLimitExceeded",
 }
 _UNAVAILABLE_CODES = {"ServiceUnavailable", "InternalError", "503", "500"}
+# S3 codes caused by the caller's request rather than the gateway. The gateway sends
+# a condition only as If-None-Match: *, so a failed precondition means the key is taken.
+_REQUEST_ERRORS: dict[str, Callable[[], GatewayError]] = {
+    "NoSuchUpload": lambda: UploadNotFound(
+        "No multipart upload has this id for this key; it may be completed or aborted."
+    ),
+    "PreconditionFailed": lambda: ObjectExists(
+        "An object with this key exists; uploads never replace one unless overwrite "
+        "is requested and allowed."
+    ),
+    "InvalidPart": lambda: InvalidParts(
+        "A listed part was not uploaded, or its ETag or checksum does not match."
+    ),
+    "InvalidPartOrder": lambda: InvalidParts(
+        "Parts must be listed in ascending order of part number."
+    ),
+    "EntityTooSmall": lambda: InvalidParts(
+        "Every part but the last must be at least 5 MiB."
+    ),
+}
 
 
 @contextmanager
@@ -172,6 +218,8 @@ def storage_errors() -> Iterator[None]:
 
 def _from_client_error(error: ClientError) -> GatewayError:
     code = str(error.response.get("Error", {}).get("Code", ""))
+    if code in _REQUEST_ERRORS:
+        return _REQUEST_ERRORS[code]()
     if code in _THROTTLING_CODES:
         return StorageUnavailable(
             "The storage service is throttling requests; retry later."

@@ -11,7 +11,12 @@ from gateway.errors import (
     UploadTooLarge,
 )
 from gateway.keys import make_object_key, parse_object_key, storage_key
-from gateway.models import UploadRequest, UploadResponse
+from gateway.models import (
+    FormUploadRequest,
+    FormUploadResponse,
+    UploadRequest,
+    UploadResponse,
+)
 from gateway.settings import Settings
 from gateway.storage import PresignedRequest, Storage, UploadTerms
 
@@ -66,6 +71,42 @@ class Files:
             key, self.settings.download_url_expires_seconds, disposition
         )
 
+    async def issue_form_upload(
+        self, tenant: str, request: FormUploadRequest
+    ) -> FormUploadResponse:
+        check_overwrite(request.overwrite, self.settings)
+        check_content_type(request.content_type, self.settings)
+        max_size = request.max_size or self.settings.max_upload_bytes
+        if max_size > self.settings.max_upload_bytes:
+            raise UploadTooLarge(
+                f"maxSize is {max_size} bytes; the most this gateway accepts is "
+                f"{self.settings.max_upload_bytes}."
+            )
+        # A POST policy cannot carry If-None-Match, so S3 cannot refuse a second write:
+        # a chosen name is only issued where replacing is requested and allowed.
+        if self.settings.object_key_mode == "original" and not request.overwrite:
+            raise InvalidRequest(
+                "A form upload cannot be made create-only; with chosen names it "
+                "needs overwrite requested and allowed.",
+                errors=[{"field": "overwrite", "message": "required for form uploads"}],
+            )
+        object_key = make_object_key(request.file_name, self.settings.object_key_mode)
+        key = storage_key(self.settings.tenant_prefix, tenant, object_key)
+        form = self.storage.presign_form(
+            key,
+            request.content_type,
+            max_size,
+            self.settings.upload_url_expires_seconds,
+        )
+
+        return FormUploadResponse(
+            uploadURL=form.url,
+            objectKey=object_key,
+            fields=form.fields,
+            maxSize=max_size,
+            expiresAt=form.expires_at,
+        )
+
     def _check_upload_policy(self, request: UploadRequest) -> None:
         settings = self.settings
         if request.overwrite and not settings.allow_overwrite:
@@ -90,6 +131,22 @@ class Files:
                 "This content type is not accepted here; accepted: "
                 + ", ".join(settings.allowed_content_types)
             )
+
+
+def check_overwrite(overwrite: bool, settings: Settings) -> None:
+    if overwrite and not settings.allow_overwrite:
+        raise InvalidRequest(
+            "Overwriting is switched off on this gateway.",
+            errors=[{"field": "overwrite", "message": "not allowed here"}],
+        )
+
+
+def check_content_type(content_type: str, settings: Settings) -> None:
+    if not content_type_allowed(content_type, settings.allowed_content_types):
+        raise UnsupportedContentType(
+            "This content type is not accepted here; accepted: "
+            + ", ".join(settings.allowed_content_types)
+        )
 
 
 def content_type_allowed(content_type: str, patterns: list[str]) -> bool:

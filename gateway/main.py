@@ -12,13 +12,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 from gateway.auth import Authenticator
+from gateway.catalog import Catalog
 from gateway.errors import GatewayError, InvalidJson, problem_body
 from gateway.files import Files
 from gateway.logs import REQUEST_ID_HEADER, RequestLogMiddleware
 from gateway.middleware import BodyLimitMiddleware, ExternalPathMiddleware
+from gateway.multipart import Multipart
 from gateway.routes import router
 from gateway.settings import Settings, load_settings
 from gateway.storage import Storage
+from gateway.stored_keys import with_stored_api_keys
+from gateway.uploads import router as uploads_router
 from gateway.validation import JSON_BODY_RULE, describe_validation_error
 
 logger = logging.getLogger(__name__)
@@ -33,7 +37,8 @@ def create_app(
     settings: Settings | None = None, storage: Storage | None = None
 ) -> FastAPI:
     """Build the app; settings come from the environment unless given."""
-    settings = settings or load_settings()
+    # Stored key hashes are fetched here, once per process, never per request.
+    settings = with_stored_api_keys(settings or load_settings())
     storage = storage or Storage(settings)
     app = FastAPI(
         title="File gateway",
@@ -43,7 +48,10 @@ def create_app(
     app.state.settings = settings
     app.state.files = Files(settings, storage)
     app.state.authenticator = Authenticator(settings)
+    app.state.multipart = Multipart(settings, storage)
+    app.state.catalog = Catalog(settings, storage)
     app.include_router(router)
+    app.include_router(uploads_router)
     add_error_handlers(app)
     add_middleware(app, settings)
 

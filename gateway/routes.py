@@ -2,12 +2,20 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.convertors import Convertor, register_url_convertor
 
-from gateway.deps import FilesDep, TenantDep
-from gateway.models import Health, Problem, UploadRequest, UploadResponse
+from gateway.deps import CatalogDep, FilesDep, TenantDep
+from gateway.models import (
+    FileList,
+    FileMetadata,
+    Health,
+    Problem,
+    UploadRequest,
+    UploadResponse,
+)
+from gateway.settings import LIST_PAGE_LIMIT
 
 
 class ObjectKeyConvertor(Convertor[str]):
@@ -26,9 +34,9 @@ class ObjectKeyConvertor(Convertor[str]):
 register_url_convertor("objectkey", ObjectKeyConvertor())
 router = APIRouter()
 
-_PROBLEMS: dict[int | str, dict[str, Any]] = {
+PROBLEMS: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {"application/problem+json": {}}}
-    for status in (401, 404, 409, 413, 415, 422, 502, 503, 504)
+    for status in (401, 403, 404, 409, 413, 415, 422, 502, 503, 504)
 }
 
 
@@ -36,7 +44,7 @@ _PROBLEMS: dict[int | str, dict[str, Any]] = {
     "/files",
     status_code=201,
     response_model=UploadResponse,
-    responses=_PROBLEMS,
+    responses=PROBLEMS,
     tags=["files"],
 )
 async def create_upload(
@@ -58,7 +66,11 @@ async def create_upload(
     response_class=RedirectResponse,
     responses={
         302: {"description": "Redirect to a pre-signed download URL."},
-        **_PROBLEMS,
+        200: {
+            "model": FileMetadata,
+            "description": "With `Accept: application/json`: the file's metadata.",
+        },
+        **PROBLEMS,
     },
     tags=["files"],
 )
@@ -66,16 +78,68 @@ async def download(
     objectKey: str,  # noqa: N803  # the wire name of the original design
     tenant: TenantDep,
     files: FilesDep,
+    catalog: CatalogDep,
     attachment: Annotated[
         bool, Query(description="Ask S3 to send the file as an attachment.")
     ] = False,
-) -> RedirectResponse:
-    """Redirect to a pre-signed download URL."""
+    accept: Annotated[str, Header()] = "",
+) -> Response:
+    """Redirect to a pre-signed download URL, or describe the file as JSON."""
+    if wants_json(accept):
+        metadata = await catalog.describe(tenant, objectKey)
+        body = metadata.model_dump(mode="json", exclude_none=True)
+        return JSONResponse(body, headers={"Vary": "Accept"})
     download = await files.issue_download(tenant, objectKey, attachment=attachment)
 
     return RedirectResponse(
-        download.url, status_code=files.settings.redirect_status_code
+        download.url,
+        status_code=files.settings.redirect_status_code,
+        headers={"Vary": "Accept"},
     )
+
+
+@router.get("/files", responses=PROBLEMS, tags=["files"])
+async def list_files(
+    tenant: TenantDep,
+    catalog: CatalogDep,
+    prefix: Annotated[
+        str, Query(max_length=1024, description="Only keys starting with this.")
+    ] = "",
+    cursor: Annotated[
+        str | None,
+        Query(max_length=2048, description="The `nextCursor` of the previous page."),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=LIST_PAGE_LIMIT, description="Files per page (default 100)."),
+    ] = None,
+) -> FileList:
+    """List the caller's files, one page at a time."""
+    return await catalog.list_files(tenant, prefix, cursor, limit)
+
+
+@router.delete(
+    "/files/{objectKey:objectkey}",
+    status_code=204,
+    responses=PROBLEMS,
+    tags=["files"],
+)
+async def delete_file(
+    objectKey: str,  # noqa: N803  # the wire name of the original design
+    tenant: TenantDep,
+    catalog: CatalogDep,
+) -> Response:
+    """Delete a file."""
+    await catalog.delete(tenant, objectKey)
+
+    return Response(status_code=204)
+
+
+def wants_json(accept: str) -> bool:
+    """Whether the Accept header names JSON (browsers' `*/*` still get the redirect)."""
+    media_types = {part.split(";", 1)[0].strip().lower() for part in accept.split(",")}
+
+    return "application/json" in media_types
 
 
 @router.get("/health", tags=["operations"])

@@ -20,8 +20,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MAX_SIGV4_EXPIRY_SECONDS = 604_800
 SINGLE_PUT_LIMIT_BYTES = 5 * 1024**3
+MULTIPART_LIMIT_BYTES = 5 * 1024**4
+LIST_PAGE_LIMIT = 1000
 TENANT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}")
 API_KEY_HASH_PATTERN = re.compile(r"[0-9a-f]{64}")
+SECRET_ARN_PATTERN = r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$"  # noqa: S105  # an ARN pattern, not a password
 
 Seconds = Annotated[int, Field(ge=1, le=MAX_SIGV4_EXPIRY_SECONDS)]
 CommaList = Annotated[list[str], NoDecode]
@@ -108,6 +111,32 @@ class Settings(BaseSettings):
         le=1_048_576,
         validation_alias=_env("MAX_REQUEST_BYTES"),
     )
+    # Where the API key hashes live when they are not in GATEWAY_API_KEYS: read once
+    # at start-up by gateway.secrets, so a stack needs no secret in its template.
+    api_keys_secret_arn: str | None = Field(
+        default=None,
+        pattern=SECRET_ARN_PATTERN,
+        validation_alias=_env("API_KEYS_SECRET_ARN"),
+    )
+    api_keys_parameter_name: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_./-]{1,2048}$|^arn:aws[a-z-]*:ssm:\S+$",
+        validation_alias=_env("API_KEYS_PARAMETER_NAME"),
+    )
+
+    max_multipart_upload_bytes: int = Field(
+        default=MULTIPART_LIMIT_BYTES,
+        ge=1,
+        le=MULTIPART_LIMIT_BYTES,
+        validation_alias=_env("MAX_MULTIPART_UPLOAD_BYTES"),
+    )
+    allow_delete: bool = Field(default=True, validation_alias=_env("ALLOW_DELETE"))
+    max_list_page_size: int = Field(
+        default=LIST_PAGE_LIMIT,
+        ge=1,
+        le=LIST_PAGE_LIMIT,
+        validation_alias=_env("MAX_LIST_PAGE_SIZE"),
+    )
 
     @field_validator(
         "cors_allow_origins", "api_keys", "allowed_content_types", mode="before"
@@ -181,9 +210,24 @@ class Settings(BaseSettings):
                 "GATEWAY_BUCKET_REGION is required on AWS: name the bucket's region "
                 "(for example eu-west-2); it is never taken from where the code runs"
             )
+        sources = [
+            self.api_keys,
+            self.api_keys_secret_arn,
+            self.api_keys_parameter_name,
+        ]
+        if sum(1 for source in sources if source) > 1:
+            raise ValueError(
+                "set only one of GATEWAY_API_KEYS, GATEWAY_API_KEYS_SECRET_ARN and "
+                "GATEWAY_API_KEYS_PARAMETER_NAME"
+            )
+        if self.auth_mode == "jwt" and self.api_keys_source is not None:
+            raise ValueError(
+                f"GATEWAY_AUTH_MODE=jwt reads no API keys: unset {self.api_keys_source}"
+            )
         if (
             self.auth_mode == "api_key"
             and not self.api_keys
+            and self.api_keys_source is None
             and not self.allow_anonymous
         ):
             raise ValueError(
@@ -201,6 +245,15 @@ class Settings(BaseSettings):
     @property
     def signing_region(self) -> str:
         return self.bucket_region or "us-east-1"
+
+    @property
+    def api_keys_source(self) -> str | None:
+        """The variable naming where the key hashes are read from at start-up."""
+        if self.api_keys_secret_arn:
+            return "GATEWAY_API_KEYS_SECRET_ARN"
+        if self.api_keys_parameter_name:
+            return "GATEWAY_API_KEYS_PARAMETER_NAME"
+        return None
 
 
 def running_on_lambda() -> bool:

@@ -156,13 +156,27 @@ class S3Presigner:
         *,
         upload_id: str,
         part_number: int,
+        content_length: int | None = None,
+        checksum_sha256: str | None = None,
         now: datetime | None = None,
     ) -> str:
         """Return a URL that uploads one part of a multipart upload."""
         query = {"partNumber": str(part_number), "uploadId": upload_id}
+        headers = {}
+        if content_length is not None:
+            headers["content-length"] = str(content_length)
+        if checksum_sha256 is not None:
+            headers["x-amz-checksum-sha256"] = checksum_sha256
 
         return self.presign(
-            credentials, "PUT", bucket, key, expires_in, query=query, now=now
+            credentials,
+            "PUT",
+            bucket,
+            key,
+            expires_in,
+            query=query,
+            headers=headers,
+            now=now,
         )
 
     def presign(

@@ -10,16 +10,19 @@ than the rest of a cold start and an upload never needs it.
 import asyncio
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, cast
 
-from botocore.exceptions import NoCredentialsError
+from botocore.exceptions import ClientError, NoCredentialsError
 
-from gateway.errors import storage_errors
+from gateway.errors import client_error_code, storage_errors
 from gateway.settings import Settings
 from gateway.signing import Clock, S3Presigner, utc_now
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from botocore.credentials import Credentials as BotocoreCredentials
@@ -48,6 +51,43 @@ class UploadTerms:
     size: int | None = None
     checksum_sha256: str | None = None
     create_only: bool = True
+
+
+@dataclass(frozen=True, repr=False)
+class PresignedForm:
+    """A pre-signed POST policy: the URL and the fields carrying its signature."""
+
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
+
+    def __repr__(self) -> str:
+        expires_at = self.expires_at.isoformat()
+        return (
+            f"PresignedForm(url=<redacted>, fields=<redacted>, expires_at={expires_at})"
+        )
+
+
+@dataclass(frozen=True)
+class StoredPart:
+    """One part of a multipart upload as S3 holds it."""
+
+    number: int
+    size: int
+    etag: str
+    checksum_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """An object as S3 describes it; listings give no content type or checksum."""
+
+    key: str
+    size: int
+    etag: str
+    last_modified: datetime
+    content_type: str | None = None
+    checksum_sha256: str | None = None
 
 
 class EnvironmentCredentials(NamedTuple):
@@ -210,13 +250,7 @@ class Storage:
         A one-key listing rather than HEAD: HEAD answers a bare 404 for a missing bucket
         too, and 403 for a missing key when the role may list only its own prefix.
         """
-        if self._inline:
-            return self._list_first_key(key) == key
-        loop = asyncio.get_running_loop()
-
-        return (
-            await loop.run_in_executor(self._executor, self._list_first_key, key) == key
-        )
+        return await self._call(self._list_first_key, key) == key
 
     def _list_first_key(self, key: str) -> str | None:
         with storage_errors():
@@ -226,6 +260,197 @@ class Storage:
         contents = listing.get("Contents") or [{}]
 
         return contents[0].get("Key")
+
+    def presign_part(
+        self,
+        key: str,
+        upload_id: str,
+        part: int,
+        size: int,
+        checksum_sha256: str | None,
+        expires_in: int,
+    ) -> PresignedRequest:
+        # The length is signed so that S3 refuses a part of any other size.
+        headers = {"Content-Length": str(size)}
+        if checksum_sha256 is not None:
+            headers["x-amz-checksum-sha256"] = checksum_sha256
+        credentials, now, expires_in = self._signing_terms(expires_in)
+        url = self.signer.presign_upload_part(
+            credentials,
+            self.bucket,
+            key,
+            expires_in,
+            upload_id=upload_id,
+            part_number=part,
+            content_length=size,
+            checksum_sha256=checksum_sha256,
+            now=now,
+        )
+
+        return PresignedRequest(url, headers, now + timedelta(seconds=expires_in))
+
+    def presign_form(
+        self, key: str, content_type: str, max_size: int, expires_in: int
+    ) -> PresignedForm:
+        """A POST policy S3 enforces: this key, this content type, 1 to max bytes."""
+        _, now, expires_in = self._signing_terms(expires_in)
+        conditions: list[Any] = [
+            {"Content-Type": content_type},
+            ["content-length-range", 1, max_size],
+        ]
+        with storage_errors():
+            form = self.client.generate_presigned_post(
+                self.bucket,
+                key,
+                Fields={"Content-Type": content_type},
+                Conditions=conditions,
+                ExpiresIn=expires_in,
+            )
+
+        return PresignedForm(
+            form["url"], dict(form["fields"]), now + timedelta(seconds=expires_in)
+        )
+
+    async def create_multipart_upload(
+        self, key: str, content_type: str, checksummed: bool
+    ) -> str:
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "ContentType": content_type,
+        }
+        if checksummed:
+            params["ChecksumAlgorithm"] = "SHA256"
+
+        return await self._call(self._create_multipart_upload, params)
+
+    async def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
+        return await self._call(self._list_parts, key, upload_id)
+
+    async def complete_multipart_upload(
+        self, key: str, upload_id: str, parts: list[StoredPart], create_only: bool
+    ) -> str:
+        """Assemble the parts into the object; answers its ETag."""
+        completed: list[dict[str, Any]] = []
+        for part in parts:
+            entry: dict[str, Any] = {"PartNumber": part.number, "ETag": part.etag}
+            if part.checksum_sha256 is not None:
+                entry["ChecksumSHA256"] = part.checksum_sha256
+            completed.append(entry)
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "UploadId": upload_id,
+            "MultipartUpload": {"Parts": completed},
+        }
+        if create_only:
+            # S3 refuses to assemble onto a key that already holds an object.
+            params["IfNoneMatch"] = "*"
+
+        return await self._call(self._complete, params)
+
+    async def abort_multipart_upload(self, key: str, upload_id: str) -> None:
+        await self._call(self._abort, key, upload_id)
+
+    async def describe_object(self, key: str) -> StoredObject | None:
+        return await self._call(self._describe_object, key)
+
+    async def list_objects(
+        self, prefix: str, start_after: str | None, limit: int
+    ) -> tuple[list[StoredObject], bool]:
+        """One page of objects under `prefix` after `start_after`; True if more wait."""
+        return await self._call(self._list_objects, prefix, start_after, limit)
+
+    async def delete_object(self, key: str) -> None:
+        await self._call(self._delete_object, key)
+
+    def _create_multipart_upload(self, params: dict[str, Any]) -> str:
+        with storage_errors():
+            upload_id: str = self.client.create_multipart_upload(**params)["UploadId"]
+        return upload_id
+
+    def _list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
+        parts: list[StoredPart] = []
+        marker = 0
+        with storage_errors():
+            while True:
+                page = self.client.list_parts(
+                    Bucket=self.bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    PartNumberMarker=marker,
+                )
+                parts.extend(_stored_part(part) for part in page.get("Parts", []))
+                if not page.get("IsTruncated"):
+                    return parts
+                marker = int(page.get("NextPartNumberMarker", 0))
+
+    def _complete(self, params: dict[str, Any]) -> str:
+        with storage_errors():
+            etag: str = self.client.complete_multipart_upload(**params).get("ETag", "")
+        return etag
+
+    def _abort(self, key: str, upload_id: str) -> None:
+        with storage_errors():
+            self.client.abort_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id
+            )
+
+    def _describe_object(self, key: str) -> StoredObject | None:
+        with storage_errors():
+            try:
+                head = self.client.head_object(
+                    Bucket=self.bucket, Key=key, ChecksumMode="ENABLED"
+                )
+            except ClientError as error:
+                if client_error_code(error) in {"404", "NoSuchKey", "NotFound"}:
+                    return None
+                raise
+
+        return StoredObject(
+            key=key,
+            size=head["ContentLength"],
+            etag=head["ETag"],
+            last_modified=head["LastModified"],
+            content_type=head.get("ContentType"),
+            checksum_sha256=head.get("ChecksumSHA256"),
+        )
+
+    def _list_objects(
+        self, prefix: str, start_after: str | None, limit: int
+    ) -> tuple[list[StoredObject], bool]:
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Prefix": prefix,
+            "MaxKeys": limit,
+        }
+        if start_after is not None:
+            params["StartAfter"] = start_after
+        with storage_errors():
+            page = self.client.list_objects_v2(**params)
+        objects = [
+            StoredObject(
+                key=entry["Key"],
+                size=entry["Size"],
+                etag=entry["ETag"],
+                last_modified=entry["LastModified"],
+            )
+            for entry in page.get("Contents", [])
+        ]
+
+        return objects, bool(page.get("IsTruncated"))
+
+    def _delete_object(self, key: str) -> None:
+        with storage_errors():
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    async def _call(self, function: Callable[..., T], *args: Any) -> T:
+        """Run a blocking S3 call inline on Lambda, else on the adapter's threads."""
+        if self._inline:
+            return function(*args)
+        loop = asyncio.get_running_loop()
+
+        return await loop.run_in_executor(self._executor, function, *args)
 
     def _signing_terms(self, expires_in: int) -> tuple[Any, datetime, int]:
         """The credentials of this moment, the signing time and an honest expiry."""
@@ -267,3 +492,12 @@ class Storage:
         remaining = int((expiry - now).total_seconds())
 
         return max(1, min(expires_in, remaining))
+
+
+def _stored_part(part: Any) -> StoredPart:
+    return StoredPart(
+        number=part["PartNumber"],
+        size=part["Size"],
+        etag=part["ETag"],
+        checksum_sha256=part.get("ChecksumSHA256"),
+    )

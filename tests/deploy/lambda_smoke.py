@@ -5,6 +5,10 @@ from any site-packages (python3.12 -I -S), as:
 
     lambda_smoke.py ARTIFACT_DIR MOTO_DIR EVENT_FILE
 
+The function's environment is the template's. moto cannot create a secret under a
+chosen ARN, so the secret the stack would create is made here from SMOKE_KEY_HASHES
+and its ARN replaces the template's in GATEWAY_API_KEYS_SECRET_ARN.
+
 The artifact directory comes first on the path, so the handler, FastAPI, boto3 and
 pydantic_core are the artifact's own; moto's directory only adds moto. Prints one JSON
 object: the interpreter version, where key modules came from, and the response.
@@ -35,6 +39,11 @@ def serve(event: dict[str, object]) -> dict[str, object]:
             Bucket=os.environ["GATEWAY_BUCKET_NAME"],
             CreateBucketConfiguration={"LocationConstraint": region},
         )
+        secrets = boto3.client("secretsmanager", region_name=region)
+        name = os.environ["GATEWAY_API_KEYS_SECRET_ARN"].split(":")[6]
+        os.environ["GATEWAY_API_KEYS_SECRET_ARN"] = secrets.create_secret(
+            Name=name.rsplit("-", 1)[0], SecretString=os.environ["SMOKE_KEY_HASHES"]
+        )["ARN"]
         from gateway.lambda_handler import handler
 
         return handler(event, LambdaContext())

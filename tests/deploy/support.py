@@ -20,6 +20,15 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
 NO_VALUE = object()
+STACK_ID = (
+    "arn:aws:cloudformation:eu-west-1:123456789012:stack/file-gateway/"
+    "5f2a1c3e-0b7d-11ef-9a4e-0a1b2c3d4e5f"
+)
+# What CloudFormation would return for the secret the stack creates (name + suffix).
+CREATED_SECRET_ARN = (
+    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:"
+    "file-gateway/api-key-hashes-5f2a1c3e-QwErTy"
+)
 _DYNAMIC_SECRET = re.compile(r"\{\{resolve:secretsmanager:(.+?):SecretString\}\}")
 _SUB_NAME = re.compile(r"\$\{([A-Za-z0-9_:.]+)\}")
 
@@ -82,9 +91,11 @@ class Stack:
             "AWS::Partition": "aws",
             "AWS::AccountId": "123456789012",
             "AWS::StackName": "file-gateway",
+            "AWS::StackId": STACK_ID,
             "AWS::URLSuffix": "amazonaws.com",
             "FilesBucket": bucket,
             "FilesBucket.Arn": f"arn:aws:s3:::{bucket}",
+            "ApiKeyHashes": CREATED_SECRET_ARN,
         }
 
     def _parameter_values(self, overrides: Mapping[str, str]) -> dict[str, Any]:
@@ -109,6 +120,13 @@ class Stack:
     def exists(self, logical_id: str) -> bool:
         condition = self.resource(logical_id).get("Condition")
         return condition is None or self.condition(condition)
+
+    def outputs(self) -> dict[str, Any]:
+        return {
+            name: self.resolve(output["Value"])
+            for name, output in self.document["Outputs"].items()
+            if "Condition" not in output or self.condition(output["Condition"])
+        }
 
     def condition(self, name: str) -> bool:
         return bool(self.resolve(self.document["Conditions"][name]))
@@ -136,8 +154,12 @@ class Stack:
             return self.parameters[name]
         return self.names.get(name, f"<{name}>")
 
-    def substitute(self, text: str) -> str:
-        text = _SUB_NAME.sub(lambda match: str(self.lookup(match[1])), text)
+    def substitute(self, argument: str | list[Any]) -> str:
+        text, variables = (argument, {}) if isinstance(argument, str) else argument
+        values = {name: self.resolve(value) for name, value in variables.items()}
+        text = _SUB_NAME.sub(
+            lambda match: str(values.get(match[1], self.lookup(match[1]))), text
+        )
         return _DYNAMIC_SECRET.sub(
             lambda match: self.secrets.get(match[1], "<secret>"), text
         )
@@ -154,6 +176,8 @@ _FUNCTIONS: dict[str, Callable[[Stack, Any], Any]] = {
     "Fn::GetAtt": lambda stack, pair: stack.lookup(".".join(pair)),
     "Fn::Sub": lambda stack, text: stack.substitute(text),
     "Fn::Join": _join,
+    "Fn::Split": lambda stack, arg: stack.resolve(arg[1]).split(arg[0]),
+    "Fn::Select": lambda stack, arg: stack.resolve(arg[1])[int(arg[0])],
     "Fn::If": lambda stack, arg: stack.resolve(
         arg[1] if stack.condition(arg[0]) else arg[2]
     ),
@@ -162,6 +186,8 @@ _FUNCTIONS: dict[str, Callable[[Stack, Any], Any]] = {
     "Fn::And": lambda stack, arg: all(stack.resolve(item) for item in arg),
     "Fn::Or": lambda stack, arg: any(stack.resolve(item) for item in arg),
     "Condition": lambda stack, name: stack.condition(name),
+    # The short tag !Condition, as the loader spells it.
+    "Fn::Condition": lambda stack, name: stack.condition(name),
 }
 
 

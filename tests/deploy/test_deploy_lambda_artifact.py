@@ -22,13 +22,19 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.support import REPO, TEMPLATE, Stack, find_tool, offline_env
+from tests.deploy.support import (
+    CREATED_SECRET_ARN,
+    REPO,
+    TEMPLATE,
+    Stack,
+    find_tool,
+    offline_env,
+)
 
 pytestmark = [pytest.mark.deploy, pytest.mark.timeout(600)]
 
 HERE = Path(__file__).parent
 API_KEY = "fgw_smoke-test-key-not-a-real-one-0123456789ab"
-SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gateway-keys-AbCdEf"
 BUCKET = "file-gateway-smoke"
 HOST_ARCHITECTURE = {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[
     platform.machine()
@@ -134,7 +140,7 @@ def moto_dir(
         "--only-binary=:all:",
         "--platform",
         f"manylinux2014_{WHEEL_MACHINE}",
-        f"moto[s3]=={version('moto')}",
+        f"moto[s3,secretsmanager]=={version('moto')}",
     ]
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=300, check=False
@@ -148,19 +154,16 @@ def moto_dir(
 def smoke(build_dir: Path, moto_dir: Path, template: dict[str, Any]) -> dict[str, Any]:
     """The artifact's answer to a POST /files event, configured as the template says."""
     key_hash = hashlib.sha256(API_KEY.encode()).hexdigest()
-    stack = Stack(
-        template,
-        {"ApiKeysSecretArn": SECRET_ARN},
-        bucket=BUCKET,
-        secrets={SECRET_ARN: f"smoke:{key_hash}"},
-    )
+    stack = Stack(template, bucket=BUCKET)
     function_env = stack.properties("GatewayFunction")["Environment"]["Variables"]
+    assert function_env["GATEWAY_API_KEYS_SECRET_ARN"] == CREATED_SECRET_ARN
     env = {
         **function_env,
         "PATH": os.environ["PATH"],
         "HOME": str(build_dir),
         "AWS_LAMBDA_FUNCTION_NAME": "file-gateway-smoke",
         "AWS_REGION": stack.region,
+        "SMOKE_KEY_HASHES": f"smoke:{key_hash}",
         **{k: v for k, v in offline_env().items() if k.startswith("AWS_")},
     }
     python = find_runtime_python(runtime_version(template))

@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.support import Stack
+from gateway.stored_keys import parse_api_key_entries
+from tests.deploy.support import CREATED_SECRET_ARN, TEMPLATE, Stack
 
 pytestmark = pytest.mark.deploy
 
+TEMPLATE_TEXT = TEMPLATE.read_text()
 SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gateway-keys-AbCdEf"
 KEYS_FROM_SECRET = {"ApiKeysSecretArn": SECRET_ARN}
 JWT = {"JwtIssuer": "https://issuer.example.com", "JwtAudience": "gateway"}
@@ -184,7 +186,7 @@ def test_role_may_delete_objects_only_when_deletes_are_allowed(
 
 
 @pytest.mark.parametrize(
-    "parameters", [KEYS_FROM_SECRET, JWT, {"ApiKeysParameterName": "/gw/keys"}]
+    "parameters", [{}, KEYS_FROM_SECRET, JWT, {"ApiKeysParameterName": "/gw/keys"}]
 )
 def test_role_has_no_wildcard_action_or_resource(
     stack: Callable[..., Stack], parameters: dict[str, str]
@@ -206,6 +208,83 @@ def test_role_reads_only_the_named_key_parameter(stack: Callable[..., Stack]) ->
     assert ssm[0]["Resource"] == "arn:aws:ssm:eu-west-1:123456789012:parameter/gw/keys"
 
 
+def key_readers(stack: Stack) -> list[dict[str, Any]]:
+    services = {"secretsmanager", "ssm", "kms"}
+    return [
+        s
+        for s in role_statements(stack)
+        if any(action.split(":")[0] in services for action in actions_of(s))
+    ]
+
+
+def function_env(stack: Stack) -> dict[str, str]:
+    variables: dict[str, str] = stack.properties("GatewayFunction")["Environment"][
+        "Variables"
+    ]
+    return variables
+
+
+def test_a_stack_with_no_parameters_creates_an_empty_secret_for_the_key_hashes(
+    stack: Callable[..., Stack],
+) -> None:
+    deployed = stack()
+
+    secret = deployed.properties("ApiKeyHashes")
+    assert deployed.resource("ApiKeyHashes")["Type"] == "AWS::SecretsManager::Secret"
+    assert deployed.exists("ApiKeyHashes")
+    assert secret["Name"] == "file-gateway/api-key-hashes-5f2a1c3e"
+    assert "GenerateSecretString" not in secret
+    assert secret["SecretString"].strip() == ""
+    assert parse_api_key_entries(secret["SecretString"], "test") == []
+
+
+def test_the_function_reads_exactly_the_created_secret_and_nothing_else(
+    stack: Callable[..., Stack],
+) -> None:
+    deployed = stack()
+
+    (reader,) = key_readers(deployed)
+    assert actions_of(reader) == {"secretsmanager:GetSecretValue"}
+    assert reader["Resource"] == CREATED_SECRET_ARN
+    assert function_env(deployed)["GATEWAY_API_KEYS_SECRET_ARN"] == CREATED_SECRET_ARN
+    assert "GATEWAY_API_KEYS" not in function_env(deployed)
+    assert deployed.outputs()["ApiKeysSecretArn"] == CREATED_SECRET_ARN
+
+
+def test_an_existing_secret_is_read_instead_of_creating_one(
+    stack: Callable[..., Stack],
+) -> None:
+    deployed = stack(KEYS_FROM_SECRET)
+
+    assert not deployed.exists("ApiKeyHashes")
+    (reader,) = key_readers(deployed)
+    assert actions_of(reader) == {"secretsmanager:GetSecretValue"}
+    assert reader["Resource"] == SECRET_ARN
+    assert function_env(deployed)["GATEWAY_API_KEYS_SECRET_ARN"] == SECRET_ARN
+    assert "ApiKeysSecretArn" not in deployed.outputs()
+
+
+def test_a_jwt_stack_creates_and_reads_no_key_store(
+    stack: Callable[..., Stack],
+) -> None:
+    deployed = stack(JWT)
+
+    assert not deployed.exists("ApiKeyHashes")
+    assert key_readers(deployed) == []
+    assert not [name for name in function_env(deployed) if "API_KEYS" in name]
+
+
+def test_a_recreated_stack_names_its_secret_afresh(template: dict[str, Any]) -> None:
+    first = Stack(template).properties("ApiKeyHashes")["Name"]
+    again = Stack(template)
+    again.names["AWS::StackId"] = again.names["AWS::StackId"].replace(
+        "5f2a1c3e", "77aa00bb"
+    )
+
+    assert again.properties("ApiKeyHashes")["Name"] != first
+    assert again.properties("ApiKeyHashes")["Name"].startswith("file-gateway/")
+
+
 def test_function_runs_the_mangum_handler_on_python_312_or_313_arm64(
     template: dict[str, Any],
 ) -> None:
@@ -223,8 +302,7 @@ def test_function_runs_the_mangum_handler_on_python_312_or_313_arm64(
 def test_function_environment_uses_the_gateway_setting_names(
     stack: Callable[..., Stack],
 ) -> None:
-    deployed = stack(KEYS_FROM_SECRET, secrets={SECRET_ARN: "acme:" + "a" * 64})
-    env = deployed.properties("GatewayFunction")["Environment"]["Variables"]
+    env = function_env(stack())
 
     assert env == {
         "GATEWAY_BUCKET_NAME": "file-gateway-test-bucket",
@@ -234,26 +312,24 @@ def test_function_environment_uses_the_gateway_setting_names(
         "GATEWAY_REDIRECT_STATUS_CODE": "302",
         "GATEWAY_AUTH_MODE": "api_key",
         "GATEWAY_JWT_TENANT_CLAIM": "sub",
-        "GATEWAY_API_KEYS": "acme:" + "a" * 64,
+        "GATEWAY_API_KEYS_SECRET_ARN": CREATED_SECRET_ARN,
+        "GATEWAY_KEYS_REVISION": "1",
         "GATEWAY_TENANT_PREFIX": "tenants/",
         "GATEWAY_ALLOW_OVERWRITE": "false",
         "GATEWAY_ALLOW_DELETE": "false",
     }
 
 
-def test_api_keys_come_from_secrets_manager_or_ssm_never_a_plain_parameter(
-    template: dict[str, Any],
+@pytest.mark.parametrize(
+    "parameters", [{}, KEYS_FROM_SECRET, JWT, {"ApiKeysParameterName": "/gw/keys"}]
+)
+def test_api_key_hashes_never_travel_in_the_template_or_the_environment(
+    template: dict[str, Any], stack: Callable[..., Stack], parameters: dict[str, str]
 ) -> None:
-    env = template["Resources"]["GatewayFunction"]["Properties"]["Environment"][
-        "Variables"
-    ]
-    condition, from_secret, otherwise = env["GATEWAY_API_KEYS"]["Fn::If"]
+    env = function_env(stack(parameters))
 
-    assert condition == "UseKeysSecret"
-    assert from_secret == {
-        "Fn::Sub": "{{resolve:secretsmanager:${ApiKeysSecretArn}:SecretString}}"
-    }
-    assert otherwise == {"Ref": "AWS::NoValue"}
+    assert "GATEWAY_API_KEYS" not in env
+    assert "{{resolve:" not in TEMPLATE_TEXT
     assert template["Parameters"]["ApiKeysSecretArn"]["AllowedPattern"].startswith(
         "^$|^arn:"
     )
@@ -268,21 +344,23 @@ def test_api_keys_come_from_secrets_manager_or_ssm_never_a_plain_parameter(
 @pytest.mark.parametrize(
     ("parameters", "accepted"),
     [
-        ({}, False),
+        ({}, True),
         (KEYS_FROM_SECRET, True),
         ({"ApiKeysParameterName": "/gw/keys"}, True),
         ({**KEYS_FROM_SECRET, "ApiKeysParameterName": "/gw/keys"}, False),
         (JWT, True),
         ({"JwtIssuer": "https://issuer.example.com"}, False),
+        ({**JWT, **KEYS_FROM_SECRET}, False),
+        ({**JWT, "ApiKeysParameterName": "/gw/keys"}, False),
     ],
 )
-def test_rules_refuse_a_stack_without_exactly_one_way_to_authenticate(
+def test_rules_refuse_a_stack_with_two_ways_to_authenticate(
     template: dict[str, Any], parameters: dict[str, str], accepted: bool
 ) -> None:
     deployed = Stack(template, parameters)
     outcomes = []
     for rule in template["Rules"].values():
-        if deployed.resolve(rule["RuleCondition"]):
+        if "RuleCondition" not in rule or deployed.resolve(rule["RuleCondition"]):
             outcomes += [deployed.resolve(a["Assert"]) for a in rule["Assertions"]]
 
     assert all(outcomes) is accepted
@@ -350,11 +428,7 @@ def test_access_log_is_one_json_object_without_query_strings(
 def test_outputs_keep_the_original_names_and_add_the_docs_url(
     stack: Callable[..., Stack],
 ) -> None:
-    deployed = stack(KEYS_FROM_SECRET)
-    outputs = {
-        name: deployed.resolve(o["Value"])
-        for name, o in deployed.document["Outputs"].items()
-    }
+    outputs = stack(KEYS_FROM_SECRET).outputs()
     base = "https://<HttpApi>.execute-api.eu-west-1.amazonaws.com"
 
     assert outputs == {

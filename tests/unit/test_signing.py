@@ -173,6 +173,22 @@ OPERATIONS = [
         {"part_number": 7, "upload_id": "2~Xy/+z=ab_cd"},
         id="upload-part",
     ),
+    pytest.param(
+        "upload_part",
+        {
+            "PartNumber": 10000,
+            "UploadId": "abc",
+            "ContentLength": 5242880,
+            "ChecksumSHA256": CHECKSUM,
+        },
+        {
+            "part_number": 10000,
+            "upload_id": "abc",
+            "content_length": 5242880,
+            "checksum_sha256": CHECKSUM,
+        },
+        id="upload-part-size-checksum",
+    ),
 ]
 
 
