@@ -110,6 +110,7 @@ def walkthrough(port: int, api_key: str) -> str:
     )
     return f"""
 File gateway (development) on {base}
+  Upload:    {base}/   (a page for browsers: paste the API key, drop files)
   API docs:  {base}/docs
   API key:   {api_key}   (tenant "{DEV_TENANT}"; set GATEWAY_DEV_API_KEY to fix it)
   S3:        {endpoint}  bucket {bucket}

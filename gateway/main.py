@@ -18,6 +18,7 @@ from gateway.files import Files
 from gateway.logs import REQUEST_ID_HEADER, RequestLogMiddleware
 from gateway.middleware import BodyLimitMiddleware, ExternalPathMiddleware
 from gateway.multipart import Multipart
+from gateway.pages import add_pages
 from gateway.routes import router
 from gateway.settings import Settings, load_settings
 from gateway.storage import Storage
@@ -44,6 +45,9 @@ def create_app(
         title="File gateway",
         summary="Short-lived pre-signed S3 URLs for uploads and downloads.",
         version="0.1.0",
+        # Served by gateway.pages from the package itself, never from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.files = Files(settings, storage)
@@ -52,6 +56,7 @@ def create_app(
     app.state.catalog = Catalog(settings, storage)
     app.include_router(router)
     app.include_router(uploads_router)
+    add_pages(app)
     add_error_handlers(app)
     add_middleware(app, settings)
 

@@ -1,5 +1,7 @@
 """Shared fixtures: a clean environment, settings, moto in-process, an app, a client."""
 
+import io
+import logging
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -10,6 +12,7 @@ from fastapi.testclient import TestClient
 from moto import mock_aws
 
 from gateway.auth import create_api_key
+from gateway.logs import configure_logging
 from gateway.main import create_app
 from gateway.settings import Settings
 
@@ -36,6 +39,17 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+
+
+@pytest.fixture
+def logged() -> Iterator[io.StringIO]:
+    """Everything any logger writes, as the entry points configure logging, at DEBUG."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    output = io.StringIO()
+    configure_logging("DEBUG", stream=output)
+    yield output
+    root.handlers[:], root.level = saved
 
 
 @pytest.fixture(scope="session")

@@ -2,10 +2,15 @@
 
 import os
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from gateway.main import create_app
+from gateway.settings import Settings
+from tests.integration.gateway_server import ACME_ENTRY, GLOBEX_ENTRY, Gateway, serve
 from tests.integration.seaweedfs import (
     SeaweedFS,
     SeaweedFSError,
@@ -53,3 +58,24 @@ def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFS]:
 def bucket(seaweedfs: SeaweedFS) -> str:
     """A fresh, empty bucket with a unique name."""
     return seaweedfs.create_bucket()
+
+
+@pytest.fixture
+def gateway(
+    seaweedfs: SeaweedFS, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Gateway]:
+    """Starts gateways under uvicorn on the test's bucket; each call may change them."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", seaweedfs.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", seaweedfs.secret_key)
+    with ExitStack() as servers:
+
+        def start(**overrides: Any) -> str:
+            values: dict[str, Any] = {
+                "bucket_name": bucket,
+                "s3_endpoint_url": seaweedfs.endpoint_url,
+                "api_keys": [ACME_ENTRY, GLOBEX_ENTRY],
+                **overrides,
+            }
+            return servers.enter_context(serve(create_app(Settings(**values))))
+
+        yield start

@@ -3,13 +3,22 @@
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import uvicorn
 from fastapi import FastAPI
 
+from gateway.auth import create_api_key
+
 HOST = "127.0.0.1"
+Gateway = Callable[..., str]
+
+# Two tenants every integration gateway knows.
+ACME_KEY, ACME_ENTRY = create_api_key("acme")
+GLOBEX_KEY, GLOBEX_ENTRY = create_api_key("globex")
+ACME = {"Authorization": f"Bearer {ACME_KEY}"}
+GLOBEX = {"X-Api-Key": GLOBEX_KEY}
 
 
 @contextmanager

@@ -7,46 +7,13 @@ storage engine itself when a client breaks it.
 import base64
 import hashlib
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 import pytest
 
-from gateway.auth import create_api_key
-from gateway.main import create_app
-from gateway.settings import Settings
-from tests.integration.gateway_server import serve
-from tests.integration.seaweedfs import SeaweedFS
-
-ACME_KEY, ACME_ENTRY = create_api_key("acme")
-GLOBEX_KEY, GLOBEX_ENTRY = create_api_key("globex")
-ACME = {"Authorization": f"Bearer {ACME_KEY}"}
-GLOBEX = {"X-Api-Key": GLOBEX_KEY}
-Gateway = Callable[..., str]
-
-
-@pytest.fixture
-def gateway(
-    seaweedfs: SeaweedFS, bucket: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Gateway]:
-    """Starts gateways on the test's bucket; each call may change settings."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", seaweedfs.access_key)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", seaweedfs.secret_key)
-    with ExitStack() as servers:
-
-        def start(**overrides: Any) -> str:
-            values: dict[str, Any] = {
-                "bucket_name": bucket,
-                "s3_endpoint_url": seaweedfs.endpoint_url,
-                "api_keys": [ACME_ENTRY, GLOBEX_ENTRY],
-                **overrides,
-            }
-            return servers.enter_context(serve(create_app(Settings(**values))))
-
-        yield start
+from tests.integration.gateway_server import ACME, GLOBEX, Gateway
 
 
 def request_upload(base: str, auth: dict[str, str], **fields: Any) -> httpx.Response:

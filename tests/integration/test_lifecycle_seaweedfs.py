@@ -9,8 +9,6 @@ little over two parts of the smallest size S3 allows.
 import base64
 import hashlib
 import os
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -19,42 +17,13 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from gateway.auth import create_api_key
 from gateway.cli import main as cli
 from gateway.client import GatewayClient, TransferError
-from gateway.main import create_app
 from gateway.multipart import MIN_PART_SIZE
-from gateway.settings import Settings
-from tests.integration.gateway_server import serve
+from tests.integration.gateway_server import ACME, ACME_KEY, GLOBEX, GLOBEX_KEY, Gateway
 from tests.integration.seaweedfs import SeaweedFS
 
-ACME_KEY, ACME_ENTRY = create_api_key("acme")
-GLOBEX_KEY, GLOBEX_ENTRY = create_api_key("globex")
-ACME = {"Authorization": f"Bearer {ACME_KEY}"}
-GLOBEX = {"Authorization": f"Bearer {GLOBEX_KEY}"}
 FILE_SIZE = 2 * MIN_PART_SIZE + 123_457
-Gateway = Callable[..., str]
-
-
-@pytest.fixture
-def gateway(
-    seaweedfs: SeaweedFS, bucket: str, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Gateway]:
-    """Starts gateways on the test's bucket; each call may change settings."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", seaweedfs.access_key)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", seaweedfs.secret_key)
-    with ExitStack() as servers:
-
-        def start(**overrides: Any) -> str:
-            values: dict[str, Any] = {
-                "bucket_name": bucket,
-                "s3_endpoint_url": seaweedfs.endpoint_url,
-                "api_keys": [ACME_ENTRY, GLOBEX_ENTRY],
-                **overrides,
-            }
-            return servers.enter_context(serve(create_app(Settings(**values))))
-
-        yield start
 
 
 class RecordingTransport(httpx.BaseTransport):

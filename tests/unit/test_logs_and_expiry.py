@@ -1,28 +1,13 @@
 import io
 import json
-import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from botocore.credentials import RefreshableCredentials
 from fastapi.testclient import TestClient
 
-from gateway.logs import configure_logging
 from gateway.storage import PresignedRequest
-
-
-@pytest.fixture
-def logged() -> Iterator[io.StringIO]:
-    """Everything any logger writes, as the entry points configure logging, at DEBUG."""
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    output = io.StringIO()
-    configure_logging("DEBUG", stream=output)
-    yield output
-    root.handlers[:], root.level = saved
 
 
 def test_one_json_line_per_request_with_route_template_and_tenant(

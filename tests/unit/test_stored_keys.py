@@ -1,16 +1,14 @@
 """API key hashes read at start-up from Secrets Manager or SSM, against moto."""
 
 import io
-import logging
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.logs import configure_logging
 from gateway.main import create_app
 from gateway.settings import Settings, SettingsError, load_settings
 
@@ -18,17 +16,6 @@ REGION = "us-east-1"
 FILE = {"fileName": "report.pdf", "contentType": "application/pdf"}
 RAW_KEY = "fgw_this-raw-key-was-pasted-by-mistake-0123456789"
 SettingsFactory = Callable[..., Settings]
-
-
-@pytest.fixture
-def logged() -> Iterator[io.StringIO]:
-    """Everything any logger writes, as the entry points configure logging, at DEBUG."""
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    output = io.StringIO()
-    configure_logging("DEBUG", stream=output)
-    yield output
-    root.handlers[:], root.level = saved
 
 
 @pytest.fixture
