@@ -26,6 +26,11 @@ format: $(VENV)/.dev
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+# The gateway against the original function, as one table; load comes from wrk.
+bench: $(VENV)/.dev
+	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk"; exit 1; }
+	$(PY) tests/benchmarks/bench.py
+
 $(VENV)/.local: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

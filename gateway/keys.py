@@ -7,6 +7,7 @@ format characters (log injection, right-to-left spoofing), and empty or dot segm
 (clients and proxies collapse them).
 """
 
+import re
 import unicodedata
 import uuid
 from typing import Literal
@@ -16,6 +17,9 @@ from gateway.errors import InvalidObjectKey
 S3_KEY_LIMIT_BYTES = 1024
 _UNSERVABLE = frozenset("%?#\\")
 _INVISIBLE_CATEGORIES = frozenset({"Cf", "Co", "Cs", "Cn"})
+# Printable ASCII except % # ? \ : the common case, for which normalization and the
+# per-character Unicode checks can find nothing, so they are skipped.
+_PLAIN_ASCII = re.compile(r"[\x20-\x22\x24\x26-\x3e\x40-\x5b\x5d-\x7e]*")
 
 KeyMode = Literal["unique", "original"]
 
@@ -36,9 +40,11 @@ def make_object_key(file_name: str, mode: KeyMode) -> str:
 
 def clean_file_name(file_name: str) -> str:
     """Replace what cannot round-trip with `_`; refuse what cannot be made safe."""
-    name = unicodedata.normalize("NFC", file_name)
-    _refuse_control_characters(name)
-    name = "".join("_" if _is_unservable(char) else char for char in name)
+    name = file_name
+    if not _PLAIN_ASCII.fullmatch(name):
+        name = unicodedata.normalize("NFC", file_name)
+        _refuse_control_characters(name)
+        name = "".join("_" if _is_unservable(char) else char for char in name)
     segments = [segment.strip() for segment in name.split("/")]
 
     return "/".join(segments)
@@ -46,6 +52,18 @@ def clean_file_name(file_name: str) -> str:
 
 def parse_object_key(key: str) -> str:
     """Return a key taken from a request unchanged, or raise InvalidObjectKey."""
+    if not _PLAIN_ASCII.fullmatch(key):
+        _refuse_unicode_hazards(key)
+    _check_segments(key)
+    if len(key.encode()) > S3_KEY_LIMIT_BYTES:
+        raise InvalidObjectKey(
+            f"The key is longer than S3's {S3_KEY_LIMIT_BYTES}-byte limit."
+        )
+
+    return key
+
+
+def _refuse_unicode_hazards(key: str) -> None:
     _refuse_control_characters(key)
     if key != unicodedata.normalize("NFC", key):
         raise InvalidObjectKey("The key must be in Unicode normal form C.")
@@ -56,13 +74,6 @@ def parse_object_key(key: str) -> str:
             f"The key contains {shown}, which cannot be served back unchanged; "
             "rename the file or use the unique-key mode, which replaces them."
         )
-    _check_segments(key)
-    if len(key.encode()) > S3_KEY_LIMIT_BYTES:
-        raise InvalidObjectKey(
-            f"The key is longer than S3's {S3_KEY_LIMIT_BYTES}-byte limit."
-        )
-
-    return key
 
 
 def storage_key(tenant_prefix: str, tenant: str, key: str) -> str:

@@ -40,12 +40,24 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/files", status_code=201, responses=PROBLEMS, tags=["files"])
+@router.post(
+    "/files",
+    status_code=201,
+    response_model=UploadResponse,
+    responses=PROBLEMS,
+    tags=["files"],
+)
 async def create_upload(
     body: UploadRequest, tenant: TenantDep, files: FilesDep
-) -> UploadResponse:
+) -> Response:
     """Issue a pre-signed upload URL."""
-    return await files.issue_upload(tenant, body)
+    upload = await files.issue_upload(tenant, body)
+
+    # Serialized once here: returned as a model, FastAPI would dump it, validate the
+    # dump against the same model, and dump it again.
+    return Response(
+        upload.model_dump_json(), status_code=201, media_type="application/json"
+    )
 
 
 @router.get(

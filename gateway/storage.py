@@ -1,22 +1,32 @@
 """The S3 adapter: pre-signs requests and asks S3 about objects. No web framework here.
 
-Presigning is local CPU work and stays on the caller's thread. Calls that go over the
-network run in a worker thread so they never block an event loop.
+Presigning is local CPU work and stays on the caller's thread: `gateway.signing`
+computes the URL directly, with the credentials of the moment. Calls that go over the
+network run on the adapter's own worker threads so they never block an event loop; the
+boto3 client they use is built on the first such call, since building it costs more
+than the rest of a cold start and an upload never needs it.
 """
 
+import asyncio
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar, cast
 
-import anyio.to_thread
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, NoCredentialsError
 
 from gateway.errors import client_error_code, storage_errors
 from gateway.settings import Settings
+from gateway.signing import Clock, S3Presigner, utc_now
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
+    from botocore.credentials import Credentials as BotocoreCredentials
+    from botocore.session import Session
     from mypy_boto3_s3 import S3Client
 
 
@@ -80,8 +90,53 @@ class StoredObject:
     checksum_sha256: str | None = None
 
 
-def make_client(settings: Settings) -> "S3Client":
-    """The process's one S3 client: SigV4 always, on a host the bucket answers on."""
+class EnvironmentCredentials(NamedTuple):
+    """Credentials taken from the standard environment variables."""
+
+    access_key: str
+    secret_key: str
+    token: str | None
+
+    def __repr__(self) -> str:
+        return f"EnvironmentCredentials(access_key={self.access_key!r}, ...)"
+
+
+def environment_credentials() -> EnvironmentCredentials | None:
+    """The credentials botocore would resolve first, without importing it.
+
+    botocore's chain looks at these variables before anything else, so reading them
+    here gives the same answer; it does so on every request, as botocore would not.
+    Lambda sets them for the function's role. When they carry an expiry, botocore
+    owns them, since only its credential object tracks when they run out.
+    """
+    environ = os.environ
+    access_key = environ.get("AWS_ACCESS_KEY_ID")
+    secret_key = environ.get("AWS_SECRET_ACCESS_KEY")
+    if not access_key or not secret_key or "AWS_CREDENTIAL_EXPIRATION" in environ:
+        return None
+
+    return EnvironmentCredentials(
+        access_key, secret_key, environ.get("AWS_SESSION_TOKEN") or None
+    )
+
+
+def _client_credentials(client: "S3Client") -> "BotocoreCredentials | None":
+    # botocore keeps a client's credentials only in a private attribute.
+    signer = getattr(client, "_request_signer", None)
+
+    return getattr(signer, "_credentials", None)
+
+
+def make_session() -> "Session":
+    from botocore.session import Session
+
+    return Session()
+
+
+def make_client(settings: Settings, session: "Session | None" = None) -> "S3Client":
+    """An S3 client on the host the bucket answers on, for calls over the network."""
+    from botocore.config import Config
+
     style: Literal["path", "virtual"] = "path"
     if settings.s3_endpoint_url:
         endpoint = settings.s3_endpoint_url
@@ -99,46 +154,95 @@ def make_client(settings: Settings) -> "S3Client":
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
     )
-
-    return boto3.session.Session().client(
+    client = (session or make_session()).create_client(
         "s3", region_name=settings.signing_region, endpoint_url=endpoint, config=config
     )
+
+    return cast("S3Client", client)
 
 
 class Storage:
     """Pre-signed requests and object queries for one bucket."""
 
-    def __init__(self, settings: Settings, client: "S3Client | None" = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: "S3Client | None" = None,
+        clock: Clock = utc_now,
+        *,
+        one_request_at_a_time: bool = False,
+    ) -> None:
         self.bucket = settings.bucket_name
-        self.client = client or make_client(settings)
+        self.settings = settings
+        self.signer = S3Presigner(
+            settings.signing_region, settings.s3_endpoint_url, clock=clock
+        )
+        self._clock = clock
+        self._client = client
+        # botocore's credential object; left unresolved while the environment holds
+        # keys, and taken from the client when one is given.
+        self.credentials = _client_credentials(client) if client else None
+        self._session: Session | None = None
+        self._lock = threading.Lock()
+        # Threads that outlive each request: Mangum runs every Lambda invocation as a
+        # new asyncio task, and anyio stops its worker threads when that task ends, so
+        # `anyio.to_thread` would start a thread per invocation. As many threads as
+        # botocore keeps connections (10 by default).
+        self._executor = ThreadPoolExecutor(max_workers=10, thread_name_prefix="s3")
+        # A process that serves one request at a time (Lambda) has nothing else for
+        # its event loop to do, so it calls S3 inline and skips the thread hop.
+        self._inline = one_request_at_a_time
+
+    @property
+    def client(self) -> "S3Client":
+        """The boto3 client for calls over the network, built on first use."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = make_client(self.settings, self._botocore_session())
+
+        return self._client
 
     def presign_upload(
         self, key: str, terms: UploadTerms, expires_in: int
     ) -> PresignedRequest:
-        params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
         headers = {"Content-Type": terms.content_type}
-        params["ContentType"] = terms.content_type
         if terms.size is not None:
-            params["ContentLength"] = terms.size
             headers["Content-Length"] = str(terms.size)
         if terms.checksum_sha256 is not None:
-            params["ChecksumSHA256"] = terms.checksum_sha256
             headers["x-amz-checksum-sha256"] = terms.checksum_sha256
         if terms.create_only:
             # Signed so that S3 itself refuses a write to a key that already exists.
-            params["IfNoneMatch"] = "*"
             headers["If-None-Match"] = "*"
+        credentials, now, expires_in = self._signing_terms(expires_in)
+        url = self.signer.presign_put_object(
+            credentials,
+            self.bucket,
+            key,
+            expires_in,
+            content_type=terms.content_type,
+            content_length=terms.size,
+            if_none_match="*" if terms.create_only else None,
+            checksum_sha256=terms.checksum_sha256,
+            now=now,
+        )
 
-        return self._presign("put_object", params, headers, expires_in)
+        return PresignedRequest(url, headers, now + timedelta(seconds=expires_in))
 
     def presign_download(
         self, key: str, expires_in: int, content_disposition: str | None = None
     ) -> PresignedRequest:
-        params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
-        if content_disposition is not None:
-            params["ResponseContentDisposition"] = content_disposition
+        credentials, now, expires_in = self._signing_terms(expires_in)
+        url = self.signer.presign_get_object(
+            credentials,
+            self.bucket,
+            key,
+            expires_in,
+            response_content_disposition=content_disposition,
+            now=now,
+        )
 
-        return self._presign("get_object", params, {}, expires_in)
+        return PresignedRequest(url, {}, now + timedelta(seconds=expires_in))
 
     async def object_exists(self, key: str) -> bool:
         """Whether `key` holds an object.
@@ -146,7 +250,7 @@ class Storage:
         A one-key listing rather than HEAD: HEAD answers a bare 404 for a missing bucket
         too, and 403 for a missing key when the role may list only its own prefix.
         """
-        return await anyio.to_thread.run_sync(self._list_first_key, key) == key
+        return await self._call(self._list_first_key, key) == key
 
     def _list_first_key(self, key: str) -> str | None:
         with storage_errors():
@@ -166,27 +270,30 @@ class Storage:
         checksum_sha256: str | None,
         expires_in: int,
     ) -> PresignedRequest:
-        params: dict[str, Any] = {
-            "Bucket": self.bucket,
-            "Key": key,
-            "UploadId": upload_id,
-            "PartNumber": part,
-            # Signed so that S3 refuses a part of any other length.
-            "ContentLength": size,
-        }
+        # The length is signed so that S3 refuses a part of any other size.
         headers = {"Content-Length": str(size)}
         if checksum_sha256 is not None:
-            params["ChecksumSHA256"] = checksum_sha256
             headers["x-amz-checksum-sha256"] = checksum_sha256
+        credentials, now, expires_in = self._signing_terms(expires_in)
+        url = self.signer.presign_upload_part(
+            credentials,
+            self.bucket,
+            key,
+            expires_in,
+            upload_id=upload_id,
+            part_number=part,
+            content_length=size,
+            checksum_sha256=checksum_sha256,
+            now=now,
+        )
 
-        return self._presign("upload_part", params, headers, expires_in)
+        return PresignedRequest(url, headers, now + timedelta(seconds=expires_in))
 
     def presign_form(
         self, key: str, content_type: str, max_size: int, expires_in: int
     ) -> PresignedForm:
         """A POST policy S3 enforces: this key, this content type, 1 to max bytes."""
-        now = datetime.now(UTC).replace(microsecond=0)
-        expires_in = self._honest_expiry(now, expires_in)
+        _, now, expires_in = self._signing_terms(expires_in)
         conditions: list[Any] = [
             {"Content-Type": content_type},
             ["content-length-range", 1, max_size],
@@ -215,10 +322,10 @@ class Storage:
         if checksummed:
             params["ChecksumAlgorithm"] = "SHA256"
 
-        return await anyio.to_thread.run_sync(self._create_multipart_upload, params)
+        return await self._call(self._create_multipart_upload, params)
 
     async def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
-        return await anyio.to_thread.run_sync(self._list_parts, key, upload_id)
+        return await self._call(self._list_parts, key, upload_id)
 
     async def complete_multipart_upload(
         self, key: str, upload_id: str, parts: list[StoredPart], create_only: bool
@@ -240,24 +347,22 @@ class Storage:
             # S3 refuses to assemble onto a key that already holds an object.
             params["IfNoneMatch"] = "*"
 
-        return await anyio.to_thread.run_sync(self._complete, params)
+        return await self._call(self._complete, params)
 
     async def abort_multipart_upload(self, key: str, upload_id: str) -> None:
-        await anyio.to_thread.run_sync(self._abort, key, upload_id)
+        await self._call(self._abort, key, upload_id)
 
     async def describe_object(self, key: str) -> StoredObject | None:
-        return await anyio.to_thread.run_sync(self._describe_object, key)
+        return await self._call(self._describe_object, key)
 
     async def list_objects(
         self, prefix: str, start_after: str | None, limit: int
     ) -> tuple[list[StoredObject], bool]:
         """One page of objects under `prefix` after `start_after`; True if more wait."""
-        return await anyio.to_thread.run_sync(
-            self._list_objects, prefix, start_after, limit
-        )
+        return await self._call(self._list_objects, prefix, start_after, limit)
 
     async def delete_object(self, key: str) -> None:
-        await anyio.to_thread.run_sync(self._delete_object, key)
+        await self._call(self._delete_object, key)
 
     def _create_multipart_upload(self, params: dict[str, Any]) -> str:
         with storage_errors():
@@ -339,28 +444,49 @@ class Storage:
         with storage_errors():
             self.client.delete_object(Bucket=self.bucket, Key=key)
 
-    def _presign(
-        self,
-        operation: str,
-        params: dict[str, Any],
-        headers: dict[str, str],
-        expires_in: int,
-    ) -> PresignedRequest:
-        now = datetime.now(UTC).replace(microsecond=0)
-        expires_in = self._honest_expiry(now, expires_in)
+    async def _call(self, function: Callable[..., T], *args: Any) -> T:
+        """Run a blocking S3 call inline on Lambda, else on the adapter's threads."""
+        if self._inline:
+            return function(*args)
+        loop = asyncio.get_running_loop()
+
+        return await loop.run_in_executor(self._executor, function, *args)
+
+    def _signing_terms(self, expires_in: int) -> tuple[Any, datetime, int]:
+        """The credentials of this moment, the signing time and an honest expiry."""
+        now = self._clock().astimezone(UTC).replace(microsecond=0)
+        if self.credentials is None:
+            credentials = environment_credentials()
+            if credentials is not None:
+                return credentials, now, expires_in
         with storage_errors():
-            url = self.client.generate_presigned_url(
-                operation, Params=params, ExpiresIn=expires_in
-            )
+            source = self.credentials or self._resolve_credentials()
+            # Refreshes role credentials that are about to expire.
+            frozen = source.get_frozen_credentials()
 
-        return PresignedRequest(url, headers, now + timedelta(seconds=expires_in))
+        return frozen, now, self._honest_expiry(source, now, expires_in)
 
-    def _honest_expiry(self, now: datetime, expires_in: int) -> int:
+    def _resolve_credentials(self) -> "BotocoreCredentials":
+        credentials = self._botocore_session().get_credentials()
+        if credentials is None:
+            raise NoCredentialsError()
+        self.credentials = credentials
+
+        return credentials
+
+    def _botocore_session(self) -> "Session":
+        if self._session is None:
+            self._session = make_session()
+
+        return self._session
+
+    @staticmethod
+    def _honest_expiry(
+        credentials: "BotocoreCredentials", now: datetime, expires_in: int
+    ) -> int:
         """Never promise a URL longer than the credentials that sign it will live."""
-        # botocore keeps the signer's credentials, and the expiry of refreshable (role)
-        # credentials, only in private attributes.
-        signer = getattr(self.client, "_request_signer", None)
-        expiry = getattr(getattr(signer, "_credentials", None), "_expiry_time", None)
+        # botocore keeps the expiry of refreshable (role) credentials only privately.
+        expiry = getattr(credentials, "_expiry_time", None)
         if not isinstance(expiry, datetime):
             return expires_in
         remaining = int((expiry - now).total_seconds())

@@ -14,8 +14,6 @@ import logging
 import re
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from gateway.settings import (
@@ -28,10 +26,6 @@ from gateway.settings import (
 logger = logging.getLogger(__name__)
 
 ENTRY_RULE = "tenant:sha256-hex as printed by 'file-gateway create-api-key'"
-# Start-up must fail fast rather than hang a cold start on an unreachable endpoint.
-CLIENT_CONFIG = Config(
-    connect_timeout=3, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}
-)
 _REASONS = {
     "ResourceNotFoundException": "does not exist or has no current value",
     "ParameterNotFound": "does not exist",
@@ -95,9 +89,7 @@ def _fetch(settings: Settings, variable: str, client: Any) -> str:
 def _read_secret(arn: str, client: Any) -> str:
     # The ARN names the secret's region; where the gateway runs does not matter.
     region = arn.split(":")[3]
-    client = client or boto3.client(
-        "secretsmanager", region_name=region, config=CLIENT_CONFIG
-    )
+    client = client or _aws_client("secretsmanager", region_name=region)
     response = client.get_secret_value(SecretId=arn)
     if "SecretString" not in response:
         raise SettingsError(
@@ -109,7 +101,27 @@ def _read_secret(arn: str, client: Any) -> str:
 
 
 def _read_parameter(name: str, client: Any) -> str:
-    client = client or boto3.client("ssm", config=CLIENT_CONFIG)
+    client = client or _aws_client("ssm")
     response = client.get_parameter(Name=name, WithDecryption=True)
 
     return str(response["Parameter"]["Value"])
+
+
+def _aws_client(service: str, **options: Any) -> Any:
+    # Imported here, not at the top: boto3 adds about a tenth of a second to every
+    # cold start, and keys configured in the environment never need it.
+    import boto3
+    from botocore.config import Config
+
+    # Start-up must fail fast rather than hang a cold start on an unreachable endpoint.
+    config = Config(
+        connect_timeout=3,
+        read_timeout=5,
+        retries={"mode": "standard", "max_attempts": 3},
+    )
+
+    # boto3's stubs type clients per literal service name; callers use the result
+    # through the few methods they call.
+    make_client: Any = boto3.client
+
+    return make_client(service, config=config, **options)

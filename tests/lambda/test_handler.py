@@ -252,7 +252,7 @@ def test_jwt_claims_from_the_http_api_authorizer_pick_the_tenant(
     assert "/tenants/user-42/" in unquote(json.loads(response["body"])["uploadURL"])
 
 
-def test_warm_module_handler_serves_twice_with_one_s3_client(
+def test_warm_module_handler_builds_one_s3_client_and_only_when_needed(
     monkeypatch: pytest.MonkeyPatch, s3: Any, api_keys: dict[str, tuple[str, str]]
 ) -> None:
     monkeypatch.setenv("BUCKET_NAME", "test-bucket")
@@ -261,20 +261,31 @@ def test_warm_module_handler_serves_twice_with_one_s3_client(
     built = []
     real_make_client = storage.make_client
     monkeypatch.setattr(
-        storage, "make_client", lambda s: built.append(s) or real_make_client(s)
+        storage,
+        "make_client",
+        lambda *args: built.append(args) or real_make_client(*args),
     )
     monkeypatch.delitem(sys.modules, "gateway.lambda_handler", raising=False)
     module = importlib.import_module("gateway.lambda_handler")
     auth = {"authorization": f"Bearer {api_keys['acme'][0]}"}
 
-    first = module.handler(
-        http_api_event("POST", "/files", body=UPLOAD, headers=auth), CONTEXT
-    )
-    second = module.handler(
-        http_api_event("POST", "/files", body=UPLOAD, headers=auth), CONTEXT
-    )
+    uploads = [
+        module.handler(
+            http_api_event("POST", "/files", body=UPLOAD, headers=auth), CONTEXT
+        )
+        for _ in range(2)
+    ]
+    clients_for_uploads = len(built)
+    key = json.loads(uploads[0]["body"])["objectKey"]
+    downloads = [
+        module.handler(http_api_event("GET", f"/files/{key}", headers=auth), CONTEXT)
+        for _ in range(2)
+    ]
 
-    assert (first["statusCode"], second["statusCode"]) == (201, 201)
+    assert [response["statusCode"] for response in uploads] == [201, 201]
+    # Nothing was uploaded, so S3 answers that the object does not exist.
+    assert [response["statusCode"] for response in downloads] == [404, 404]
+    assert clients_for_uploads == 0
     assert len(built) == 1
 
 

@@ -77,7 +77,7 @@ def test_expiry_is_never_later_than_the_signing_credentials(
         method="test",
     )
     storage = client.app.state.files.storage  # type: ignore[attr-defined]
-    storage.client._request_signer._credentials = role
+    storage.credentials = role
 
     body = client.post(
         "/files", json={"fileName": "a.txt", "contentType": "text/plain"}, headers=auth

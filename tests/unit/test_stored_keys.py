@@ -9,7 +9,6 @@ import boto3
 import pytest
 from fastapi.testclient import TestClient
 
-import gateway.stored_keys
 from gateway.main import create_app
 from gateway.settings import Settings, SettingsError, load_settings
 
@@ -126,7 +125,7 @@ def test_no_aws_client_is_built_when_keys_come_from_the_environment(
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("no client may be built")
 
-    monkeypatch.setattr(gateway.stored_keys.boto3, "client", refuse)
+    monkeypatch.setattr(boto3, "client", refuse)
 
     client = TestClient(create_app(make_settings()), follow_redirects=False)
 
