@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Literal
 from unittest import mock
-from urllib.parse import parse_qsl, urlsplit
 
 import boto3
 import botocore.auth
@@ -315,37 +314,6 @@ def test_clock_in_another_time_zone_signs_utc() -> None:
     assert actual == client.generate_presigned_url(
         "get_object", Params={"Bucket": "my-bucket", "Key": "k"}, ExpiresIn=60
     )
-
-
-def test_crt_signer_agrees_on_signature_and_parameters() -> None:
-    """With awscrt installed botocore signs in C; only the parameter order differs."""
-    pytest.importorskip("awscrt")
-    from botocore.crt import auth as crt_auth
-
-    def now(remove_tzinfo: bool = True) -> datetime:
-        return FROZEN.replace(tzinfo=None) if remove_tzinfo else FROZEN
-
-    client = boto3_client("eu-west-1", AWS, SESSION_TOKEN)
-    params = {"Bucket": "b-1", "Key": "a b/ü", "ContentType": "x/y", "IfNoneMatch": "*"}
-    crt_signer = crt_auth.CrtS3SigV4QueryAuth
-    with (
-        mock.patch.object(crt_auth, "get_current_datetime", now),
-        mock.patch.dict(botocore.auth.AUTH_TYPE_MAPS, {"s3v4-query": crt_signer}),
-    ):
-        expected = urlsplit(client.generate_presigned_url("put_object", Params=params))
-    actual = urlsplit(
-        presigner("eu-west-1", AWS).presign_put_object(
-            frozen_credentials(SESSION_TOKEN),
-            "b-1",
-            "a b/ü",
-            3600,
-            content_type="x/y",
-            if_none_match="*",
-        )
-    )
-
-    assert actual._replace(query="") == expected._replace(query="")
-    assert sorted(parse_qsl(actual.query)) == sorted(parse_qsl(expected.query))
 
 
 @pytest.mark.parametrize("expires", [0, -1, MAX_EXPIRES_SECONDS + 1])
