@@ -78,14 +78,15 @@ def lambda_adapter(app: FastAPI) -> Mangum:
 def add_middleware(app: FastAPI, settings: Settings) -> None:
     # Added innermost first: the body limit runs last, the path fix-up first.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
-    app.add_middleware(
-        ProblemCORSMiddleware,
-        allow_origins=settings.cors_allow_origins,
-        allow_methods=["GET", "POST", "PUT", "DELETE"],
-        allow_headers=["Authorization", "X-Api-Key", "Content-Type"],
-        expose_headers=[REQUEST_ID_HEADER, "Location"],
-        max_age=600,
-    )
+    if settings.cors_allow_origins:  # no origins: no browser may call, nothing to add
+        app.add_middleware(
+            ProblemCORSMiddleware,
+            allow_origins=settings.cors_allow_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "X-Api-Key", "Content-Type"],
+            expose_headers=[REQUEST_ID_HEADER, "Location"],
+            max_age=600,
+        )
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(ExternalPathMiddleware, base_path=settings.base_path)
 
