@@ -15,6 +15,10 @@ from gateway.settings import TENANT_ID_PATTERN, Settings
 
 ANONYMOUS_TENANT = "anonymous"
 API_KEY_PREFIX = "fgw_"
+API_KEY_REQUIRED = (
+    "A valid API key is required: send it as 'Authorization: Bearer <key>' or "
+    "'X-Api-Key: <key>'."
+)
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="file-gateway"'}
 
 
@@ -62,7 +66,7 @@ class Authenticator:
             if hmac.compare_digest(digest, known_digest) and presented:
                 tenant = known_tenant
         if tenant is None:
-            raise Unauthorized("A valid API key is required.", headers=_CHALLENGE)
+            raise Unauthorized(API_KEY_REQUIRED, headers=_CHALLENGE)
 
         return tenant
 

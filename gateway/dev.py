@@ -104,25 +104,30 @@ def walkthrough(port: int, api_key: str) -> str:
     endpoint = os.environ["GATEWAY_S3_ENDPOINT_URL"]
     bucket = os.environ["GATEWAY_BUCKET_NAME"]
     auth = shlex.quote(f"Authorization: Bearer {api_key}")
-    read = (
-        "python3 -c 'import json,sys; "
-        'print(json.load(open("upload.json"))[sys.argv[1]])\''
+    upload_url = (
+        'python3 -c \'import json; print(json.load(open("upload.json"))["uploadURL"])\''
+    )
+    # Keys may hold spaces and non-ASCII letters: the GET sends the key percent-encoded.
+    object_key = (
+        "python3 -c 'import json, urllib.parse as u; "
+        'print(u.quote(json.load(open("upload.json"))["objectKey"]))\''
     )
     return f"""
-File gateway (development) on {base}
+File gateway (development) on {base}   (PORT changes the port)
   Upload:    {base}/   (a page for browsers: paste the API key, drop files)
   API docs:  {base}/docs
   API key:   {api_key}   (tenant "{DEV_TENANT}"; set GATEWAY_DEV_API_KEY to fix it)
   S3:        {endpoint}  bucket {bucket}
 
-Try it (copy and paste):
+Try it (copy and paste). The embedded S3 (moto) does not check signatures, content
+types, sizes or expiry; point S3_ENDPOINT_URL at SeaweedFS or AWS to see S3 refuse them.
   echo 'hello, gateway' > hello.txt
   curl -s -X POST {base}/files -H {auth} \\
        -H 'Content-Type: application/json' \\
        -d '{{"fileName": "hello.txt", "contentType": "text/plain"}}' > upload.json
   curl -s -X PUT -H 'Content-Type: text/plain' -H 'If-None-Match: *' \\
-       --data-binary @hello.txt "$({read} uploadURL)"
-  curl -sL -H {auth} "{base}/files/$({read} objectKey)"
+       --data-binary @hello.txt -w '%{{http_code}}\\n' "$({upload_url})"
+  curl -sL -H {auth} "{base}/files/$({object_key})"
 """
 
 

@@ -18,10 +18,22 @@ def describe_validation_error(error: RequestValidationError) -> InvalidRequest:
     problems = list(error.errors())
     if any(problem.get("type") in _JSON_ERRORS for problem in problems):
         return InvalidJson(JSON_BODY_RULE)
+    if any(_whole_body_is_not_an_object(problem) for problem in problems):
+        return InvalidRequest(
+            "The request body must be a JSON object, sent with "
+            "'Content-Type: application/json'.",
+            errors=[{"field": "body", "message": "must be a JSON object"}],
+        )
     errors = [_describe(problem) for problem in problems]
     fields = ", ".join(sorted({entry["field"] for entry in errors}))
 
     return InvalidRequest(f"The request is not valid: {fields}.", errors=errors)
+
+
+def _whole_body_is_not_an_object(problem: dict[str, Any]) -> bool:
+    return (
+        tuple(problem.get("loc", ())) == ("body",) and problem.get("type") != "missing"
+    )
 
 
 def _describe(problem: dict[str, Any]) -> dict[str, str]:

@@ -129,7 +129,8 @@ def test_refusals_read_as_sentences_from_the_problem_documents(
 
     expect(rows.locator(".status")).to_have_text(
         [
-            "The API key was not accepted. A valid API key is required. (unauthorized)",
+            "The API key was not accepted. A valid API key is required: send it as "
+            "'Authorization: Bearer <key>' or 'X-Api-Key: <key>'. (unauthorized)",
             "This type of file is not accepted here. This content type is not "
             "accepted here; accepted: text/* (unsupported_content_type)",
             "The file is too large for this gateway. The upload is 2048 bytes; the "

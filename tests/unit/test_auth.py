@@ -2,7 +2,13 @@ from typing import Any
 
 import pytest
 
-from gateway.auth import ANONYMOUS_TENANT, Authenticator, create_api_key, hash_api_key
+from gateway.auth import (
+    ANONYMOUS_TENANT,
+    API_KEY_REQUIRED,
+    Authenticator,
+    create_api_key,
+    hash_api_key,
+)
 from gateway.errors import Unauthorized
 from gateway.settings import Settings
 
@@ -56,7 +62,7 @@ def test_missing_or_wrong_keys_get_one_and_the_same_answer(
     with pytest.raises(Unauthorized) as raised:
         authenticator().tenant_for(headers, None)
 
-    assert raised.value.detail == "A valid API key is required."
+    assert raised.value.detail == API_KEY_REQUIRED
     assert raised.value.headers["WWW-Authenticate"].startswith("Bearer")
 
 
