@@ -98,6 +98,7 @@ def main() -> int:
         presign_row(settings),
     ]
     print_table(rows, settings)
+    print_floor(settings)
 
     return 0 if all(row.met for row in rows) else 1
 
@@ -135,6 +136,40 @@ def warm_rows(settings: RunPlan) -> list[Row]:
         Row("warm POST /files via handler", "original fn", *post_times, "µs", 1.0),
         Row("warm GET /files/{key} via handler", "original fn", *get_times, "µs", 1.0),
     ]
+
+
+def print_floor(settings: RunPlan) -> None:
+    """The same app with no middleware, hence no log line: what is left is Mangum,
+    FastAPI and the routes. No target; it shows where the warm rows' time goes."""
+    from gateway import lambda_handler
+    from gateway.main import create_app, lambda_adapter
+
+    app = create_app(lambda_handler.settings, lambda_handler.storage)
+    app.user_middleware = []
+    bare = lambda_adapter(app)
+    baseline = load_baseline()
+    context = LambdaContext()
+    post = upload_event()
+    key = json.loads(bare(post, context)["body"])["objectKey"]
+    get, baseline_get = download_event(key), download_event(key, baseline=True)
+    expect(bare(get, context), 302, "bare app GET /files/{key}")
+
+    post_times = compare(
+        lambda: bare(post, context),
+        lambda: baseline.upload_handler(post, context),
+        settings,
+    )
+    get_times = compare(
+        lambda: bare(get, context),
+        lambda: baseline.download_handler(baseline_get, context),
+        settings,
+    )
+    print("\nDiagnostic, no target: the app without its middleware and log line")
+    for name, (base, gateway) in (("POST", post_times), ("GET", get_times)):
+        print(
+            f"  warm {name}: baseline {base:,.1f} µs, app {gateway:,.1f} µs, "
+            f"{gateway / base:.2f}x"
+        )
 
 
 def load_gateway() -> tuple[Callable[..., dict[str, Any]], Any]:
