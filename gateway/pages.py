@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from gateway.settings import Settings
+from gateway.signing import regional_s3_host
 
 STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -85,7 +86,7 @@ def storage_origins(settings: Settings) -> str:
     if settings.s3_endpoint_url:
         endpoint = urlsplit(settings.s3_endpoint_url)
         return f"{endpoint.scheme}://{endpoint.netloc}"
-    host = f"s3.{settings.signing_region}.amazonaws.com"
+    host = regional_s3_host(settings.signing_region)
 
     # Path-style and virtual-hosted URLs alike.
     return f"https://{host} https://*.{host}"

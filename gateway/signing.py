@@ -254,10 +254,7 @@ class S3Presigner:
             origin, host, base_path = self._endpoint
             return _BucketAddress(origin, host, f"{base_path}/{bucket}/")
 
-        suffix = (
-            "amazonaws.com.cn" if self.region.startswith("cn-") else "amazonaws.com"
-        )
-        regional_host = f"s3.{self.region}.{suffix}"
+        regional_host = regional_s3_host(self.region)
         if _is_virtual_hostable(bucket):
             host = f"{bucket}.{regional_host}"
             return _BucketAddress(f"https://{host}", host, "/")
@@ -352,3 +349,10 @@ def _signing_key(secret_key: str, day: str, region: str) -> bytes:
         key = hmac.digest(key, part.encode(), "sha256")
 
     return key
+
+
+def regional_s3_host(region: str) -> str:
+    """S3's regional host, whose credential scope is that region."""
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+
+    return f"s3.{region}.{suffix}"

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError, NoCredentialsError
 
 from gateway.errors import client_error_code, storage_errors
 from gateway.settings import Settings
-from gateway.signing import Clock, S3Presigner, utc_now
+from gateway.signing import Clock, S3Presigner, regional_s3_host, utc_now
 
 T = TypeVar("T")
 
@@ -141,7 +141,7 @@ def make_client(settings: Settings, session: "Session | None" = None) -> "S3Clie
     if settings.s3_endpoint_url:
         endpoint = settings.s3_endpoint_url
     else:
-        endpoint = f"https://s3.{settings.signing_region}.amazonaws.com"
+        endpoint = f"https://{regional_s3_host(settings.signing_region)}"
         # A dotted bucket name breaks the TLS wildcard of a virtual host.
         if "." not in settings.bucket_name:
             style = "virtual"

@@ -73,6 +73,18 @@ def test_bucket_region_comes_from_configuration_not_from_where_code_runs(
     assert "/eu-west-2/s3/aws4_request" in query(url)["X-Amz-Credential"]
 
 
+def test_china_regions_use_their_own_domain(
+    make_client: ClientFactory, auth: dict[str, str]
+) -> None:
+    client = make_client(bucket_region="cn-north-1")
+
+    url = upload(client, auth)["uploadURL"]
+    storage = client.app.state.files.storage  # type: ignore[attr-defined]
+
+    assert urlsplit(url).hostname == "test-bucket.s3.cn-north-1.amazonaws.com.cn"
+    assert storage.client.meta.endpoint_url == "https://s3.cn-north-1.amazonaws.com.cn"
+
+
 def test_custom_endpoint_gets_path_style_urls_on_its_host(
     make_client: ClientFactory, auth: dict[str, str]
 ) -> None:
