@@ -121,6 +121,26 @@ def warm_rows(settings: RunPlan) -> list[Row]:
     expect(handler(get, context), 302, "gateway GET /files/{key}")
     expect(baseline.download_handler(baseline_get, context), 302, "baseline GET")
 
+    post_times, get_times = compare_warm(
+        handler, baseline, post, (get, baseline_get), settings
+    )
+
+    return [
+        Row("warm POST /files via handler", "original fn", *post_times, "µs", 1.0),
+        Row("warm GET /files/{key} via handler", "original fn", *get_times, "µs", 1.0),
+    ]
+
+
+def compare_warm(
+    handler: Callable[..., dict[str, Any]],
+    baseline: Any,
+    post: dict[str, Any],
+    gets: tuple[dict[str, Any], dict[str, Any]],
+    settings: RunPlan,
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Median µs of warm POST and GET calls: (baseline, gateway) for each."""
+    context = LambdaContext()
+    get, baseline_get = gets
     post_times = compare(
         lambda: handler(post, context),
         lambda: baseline.upload_handler(post, context),
@@ -132,10 +152,7 @@ def warm_rows(settings: RunPlan) -> list[Row]:
         settings,
     )
 
-    return [
-        Row("warm POST /files via handler", "original fn", *post_times, "µs", 1.0),
-        Row("warm GET /files/{key} via handler", "original fn", *get_times, "µs", 1.0),
-    ]
+    return post_times, get_times
 
 
 def print_floor(settings: RunPlan) -> None:
@@ -154,15 +171,8 @@ def print_floor(settings: RunPlan) -> None:
     get, baseline_get = download_event(key), download_event(key, baseline=True)
     expect(bare(get, context), 302, "bare app GET /files/{key}")
 
-    post_times = compare(
-        lambda: bare(post, context),
-        lambda: baseline.upload_handler(post, context),
-        settings,
-    )
-    get_times = compare(
-        lambda: bare(get, context),
-        lambda: baseline.download_handler(baseline_get, context),
-        settings,
+    post_times, get_times = compare_warm(
+        bare, baseline, post, (get, baseline_get), settings
     )
     print("\nDiagnostic, no target: the app without its middleware and log line")
     for name, (base, gateway) in (("POST", post_times), ("GET", get_times)):

@@ -406,14 +406,13 @@ def test_body_of_the_signed_length_is_stored(
 
 # --- checksums -------------------------------------------------------------------
 
+SIGNED_CHECKSUMS = [
+    ("ChecksumSHA256", "x-amz-checksum-sha256", sha256_b64(BODY)),
+    ("ContentMD5", "Content-MD5", md5_b64(BODY)),
+]
 
-@pytest.mark.parametrize(
-    ("param", "header", "digest"),
-    [
-        ("ChecksumSHA256", "x-amz-checksum-sha256", sha256_b64(BODY)),
-        ("ContentMD5", "Content-MD5", md5_b64(BODY)),
-    ],
-)
+
+@pytest.mark.parametrize(("param", "header", "digest"), SIGNED_CHECKSUMS)
 def test_bytes_not_matching_signed_checksum_header_are_refused(
     s3: "S3Client",
     http: httpx.Client,
@@ -430,13 +429,7 @@ def test_bytes_not_matching_signed_checksum_header_are_refused(
     assert not object_exists(s3, bucket, "summed.bin")
 
 
-@pytest.mark.parametrize(
-    ("param", "header", "digest"),
-    [
-        ("ChecksumSHA256", "x-amz-checksum-sha256", sha256_b64(BODY)),
-        ("ContentMD5", "Content-MD5", md5_b64(BODY)),
-    ],
-)
+@pytest.mark.parametrize(("param", "header", "digest"), SIGNED_CHECKSUMS)
 def test_bytes_matching_signed_checksum_header_are_stored(
     s3: "S3Client",
     http: httpx.Client,
