@@ -113,11 +113,7 @@ class Files:
 
     def _check_upload_policy(self, request: UploadRequest) -> None:
         settings = self.settings
-        if request.overwrite and not settings.allow_overwrite:
-            raise InvalidRequest(
-                "Overwriting is switched off on this gateway.",
-                errors=[{"field": "overwrite", "message": "not allowed here"}],
-            )
+        check_overwrite(request.overwrite, settings)
         # A limit below S3's own needs the size signed in, or S3 could not enforce it.
         limited = settings.max_upload_bytes < SINGLE_PUT_LIMIT_BYTES
         if request.size is None and (settings.require_size or limited):
@@ -130,13 +126,7 @@ class Files:
                 f"The upload is {request.size} bytes; the most this gateway accepts "
                 f"is {settings.max_upload_bytes}."
             )
-        if not content_type_allowed(
-            request.content_type, settings.allowed_content_types
-        ):
-            raise UnsupportedContentType(
-                "This content type is not accepted here; accepted: "
-                + ", ".join(settings.allowed_content_types)
-            )
+        check_content_type(request.content_type, settings)
 
 
 def check_overwrite(overwrite: bool, settings: Settings) -> None:
